@@ -117,12 +117,16 @@ func defaultStateMetrics() *StateMetrics {
 // idempotent.
 func (sm *StateMetrics) Close() error {
 	sm.mu.Lock()
-	defer sm.mu.Unlock()
 	if sm.closed {
+		sm.mu.Unlock()
 		return nil
 	}
 	sm.closed = true
 	sm.machines = nil
+	sm.mu.Unlock()
+	// Unregister takes the SDK's pipeline lock, which a concurrent collection
+	// holds while it runs observe (which takes sm.mu): calling it under sm.mu
+	// would invert the lock order and deadlock.
 	return sm.reg.Unregister()
 }
 
