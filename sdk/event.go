@@ -1,0 +1,97 @@
+package sdk
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/supervisor-sdk/supervisor/lifecycle"
+)
+
+// EventType names what happened.
+type EventType uint8
+
+const (
+	EventChildAdded      EventType = iota + 1 // a child was declared
+	EventChildStarting                        // an attempt is being launched
+	EventChildRunning                         // the attempt's Serve is executing
+	EventChildExited                          // an attempt ended; Exit classifies it
+	EventChildPanicked                        // an attempt panicked; Err is a *PanicError with the stack
+	EventChildBackoff                         // the next attempt is scheduled after Delay
+	EventChildRestarting                      // the child is restarted; Cause says why
+	EventChildStopping                        // the supervisor cancelled the attempt; Cause says why
+	EventChildStopped                         // a stopped attempt returned within its stop timeout
+	EventChildAbandoned                       // an attempt did not stop within its stop timeout (Waited)
+	EventChildEnded                           // the child will not run again; To is completed, stopped or failed
+	EventStaleExit                            // an exit from a superseded attempt was ignored
+	EventMeltdown                             // the restart intensity was exceeded
+	EventSupervisorState                      // the supervisor's own lifecycle moved (From → To)
+)
+
+var eventLabels = [...]string{
+	EventChildAdded: "child_added", EventChildStarting: "child_starting", EventChildRunning: "child_running",
+	EventChildExited: "child_exited", EventChildPanicked: "child_panicked", EventChildBackoff: "child_backoff",
+	EventChildRestarting: "child_restarting", EventChildStopping: "child_stopping", EventChildStopped: "child_stopped",
+	EventChildAbandoned: "child_abandoned", EventChildEnded: "child_ended", EventStaleExit: "stale_exit",
+	EventMeltdown: "meltdown", EventSupervisorState: "supervisor_state",
+}
+
+func (t EventType) String() string {
+	if t > 0 && int(t) < len(eventLabels) {
+		return eventLabels[t]
+	}
+	return fmt.Sprintf("event(%d)", uint8(t))
+}
+
+// Event is one thing that happened in a supervision tree. It is a value:
+// observers may keep it.
+type Event struct {
+	Type EventType
+	Time time.Time
+	// Path is the child's path (/root/api/http), or the supervisor's own for
+	// supervisor-level events.
+	Path string
+	// Supervisor is the path of the supervisor that emitted the event.
+	Supervisor string
+	// Attempt counts the child's launches, from 1. Generation counts the
+	// times the supervisor restarted the child because of something other
+	// than the child's own exit (a sibling's failure), from 1.
+	Attempt    uint64
+	Generation uint64
+	// From and To are the lifecycle states around the event, when it moved
+	// one.
+	From, To lifecycle.State
+	Exit     ExitKind
+	Err      error
+	// Cause says why the supervisor acted, e.g. "sibling /root/db failed".
+	Cause string
+	// Delay is the scheduled backoff; Ran how long the attempt ran; Waited
+	// how long the supervisor waited for a stop.
+	Delay, Ran, Waited time.Duration
+	// Restarts is the child's restart count so far; Failures the number
+	// of consecutive abnormal exits (reset by a clean exit or a stable run).
+	Restarts, Failures int
+}
+
+// String renders the event as one readable line.
+func (e Event) String() string {
+	s := fmt.Sprintf("%s %s", e.Type, e.Path)
+	if e.Attempt > 0 {
+		s += fmt.Sprintf(" attempt=%d", e.Attempt)
+	}
+	if e.From != 0 || e.To != 0 {
+		s += fmt.Sprintf(" %s→%s", e.From, e.To)
+	}
+	if e.Exit != 0 {
+		s += " exit=" + e.Exit.String()
+	}
+	if e.Delay > 0 {
+		s += " delay=" + e.Delay.String()
+	}
+	if e.Cause != "" {
+		s += fmt.Sprintf(" cause=%q", e.Cause)
+	}
+	if e.Err != nil {
+		s += fmt.Sprintf(" err=%q", e.Err.Error())
+	}
+	return s
+}

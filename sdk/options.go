@@ -1,0 +1,111 @@
+package sdk
+
+import (
+	"fmt"
+
+	"github.com/supervisor-sdk/supervisor/lifecycle"
+)
+
+// Option configures a [Supervisor] at construction.
+type Option func(*config)
+
+type config struct {
+	strategy     Strategy
+	intensity    Intensity
+	autoShutdown AutoShutdown
+	hooks        []func(Event)
+	passPanics   bool
+	rand         Rand
+	metrics      *lifecycle.StateMetrics
+	metricsSet   bool
+	removeEnded  bool // pools forget children that end for good
+}
+
+// Strategy decides which children restart together.
+type Strategy uint8
+
+const (
+	// OneForOne restarts only the child that exited.
+	OneForOne Strategy = iota + 1
+	// OneForAll stops every other child, then restarts them all.
+	OneForAll
+	// RestForOne stops the children declared after the one that exited,
+	// then restarts it and them.
+	RestForOne
+)
+
+var strategyLabels = [...]string{OneForOne: "one_for_one", OneForAll: "one_for_all", RestForOne: "rest_for_one"}
+
+func (s Strategy) String() string {
+	if s > 0 && int(s) < len(strategyLabels) {
+		return strategyLabels[s]
+	}
+	return fmt.Sprintf("strategy(%d)", uint8(s))
+}
+
+// AutoShutdown decides whether significant children end their supervisor.
+type AutoShutdown uint8
+
+const (
+	// AutoShutdownNever: the default; significant children are rejected.
+	AutoShutdownNever AutoShutdown = iota
+	// AnySignificant: the supervisor shuts down when any significant child
+	// ends on its own and is not restarted.
+	AnySignificant
+	// AllSignificant: the supervisor shuts down when the last significant
+	// child has ended on its own.
+	AllSignificant
+)
+
+// WithStrategy sets the restart strategy. The default is OneForOne.
+func WithStrategy(s Strategy) Option { return func(c *config) { c.strategy = s } }
+
+// WithIntensity sets the restart intensity. The default is
+// [DefaultIntensity].
+func WithIntensity(i Intensity) Option { return func(c *config) { c.intensity = i } }
+
+// WithAutoShutdown sets what significant children do to the supervisor.
+func WithAutoShutdown(a AutoShutdown) Option { return func(c *config) { c.autoShutdown = a } }
+
+// WithEventHook adds a synchronous observer. Hooks run on the supervisor's
+// goroutine (and, for events of nested supervisors, on theirs), so they
+// must be fast, must not block and must be safe for concurrent use; a slow
+// hook delays supervision.
+func WithEventHook(h func(Event)) Option {
+	return func(c *config) {
+		if h != nil {
+			c.hooks = append(c.hooks, h)
+		}
+	}
+}
+
+// WithPanicPassThrough lets a child's panic crash the process after the
+// panic event has been delivered, instead of treating it as a failure.
+func WithPanicPassThrough() Option { return func(c *config) { c.passPanics = true } }
+
+// WithRand sets the source of backoff jitter, for reproducible tests.
+func WithRand(r Rand) Option { return func(c *config) { c.rand = r } }
+
+// WithStateMetrics reports the lifecycle state sets of the supervisor and
+// its children through sm (nil: none). The default is the process-wide
+// state metrics of package lifecycle, on the global MeterProvider. Nested
+// supervisors without their own setting inherit their parent's.
+func WithStateMetrics(sm *lifecycle.StateMetrics) Option {
+	return func(c *config) { c.metrics, c.metricsSet = sm, true }
+}
+
+func (c *config) validate() error {
+	bad := func(field, format string, args ...any) error {
+		return &SpecError{Field: field, Problem: fmt.Sprintf(format, args...)}
+	}
+	if c.strategy < OneForOne || c.strategy > RestForOne {
+		return bad("Strategy", "%d is not a strategy", c.strategy)
+	}
+	if c.autoShutdown > AllSignificant {
+		return bad("AutoShutdown", "%d is not an auto-shutdown mode", c.autoShutdown)
+	}
+	if c.rand == nil {
+		return bad("Rand", "is nil")
+	}
+	return c.intensity.Validate()
+}

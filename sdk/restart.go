@@ -1,0 +1,103 @@
+package sdk
+
+import (
+	"errors"
+	"fmt"
+)
+
+// RestartType decides, from how an attempt ended, whether the child runs
+// again. The semantics are Erlang/OTP's.
+type RestartType uint8
+
+const (
+	// RestartDefault takes the restart type of the child's [Role]
+	// (permanent when no role is set).
+	RestartDefault RestartType = iota
+	// Permanent children are always restarted, after a clean exit too.
+	Permanent
+	// Transient children are restarted only after an abnormal exit: an
+	// error or a panic.
+	Transient
+	// Temporary children are never restarted, not even when a sibling's
+	// failure stops them under one_for_all or rest_for_one.
+	Temporary
+	// Custom children are restarted when [Spec.RestartIf] says so.
+	Custom
+)
+
+var restartLabels = [...]string{RestartDefault: "default", Permanent: "permanent", Transient: "transient", Temporary: "temporary", Custom: "custom"}
+
+func (r RestartType) String() string {
+	if int(r) < len(restartLabels) {
+		return restartLabels[r]
+	}
+	return fmt.Sprintf("restart(%d)", uint8(r))
+}
+
+// ExitKind classifies how an attempt ended, from the supervisor's own
+// knowledge: an attempt the supervisor stopped is ExitStopped whatever Serve
+// returned.
+type ExitKind uint8
+
+const (
+	// ExitNormal: Serve returned nil (or ErrDoNotRestart) on its own.
+	ExitNormal ExitKind = iota + 1
+	// ExitError: Serve returned an error on its own.
+	ExitError
+	// ExitPanic: Serve panicked; the panic was recovered.
+	ExitPanic
+	// ExitStopped: the supervisor cancelled the attempt (shutdown, sibling
+	// restart, meltdown) and Serve returned.
+	ExitStopped
+)
+
+var exitLabels = [...]string{ExitNormal: "normal", ExitError: "error", ExitPanic: "panic", ExitStopped: "stopped"}
+
+func (k ExitKind) String() string {
+	if k > 0 && int(k) < len(exitLabels) {
+		return exitLabels[k]
+	}
+	return fmt.Sprintf("exit(%d)", uint8(k))
+}
+
+// Abnormal reports whether the exit is a failure: an error or a panic.
+func (k ExitKind) Abnormal() bool { return k == ExitError || k == ExitPanic }
+
+// Exit describes one ended attempt, as given to [Spec.RestartIf].
+type Exit struct {
+	Kind    ExitKind
+	Err     error
+	Attempt uint64
+}
+
+// classify turns what Serve returned into an ExitKind.
+func classify(err error, panicked bool, stopping bool) ExitKind {
+	switch {
+	case stopping:
+		return ExitStopped
+	case panicked:
+		return ExitPanic
+	case err == nil || errors.Is(err, ErrDoNotRestart):
+		return ExitNormal
+	default:
+		return ExitError
+	}
+}
+
+// shouldRestart is the decision table of exit kind × restart type for an
+// exit the child made on its own.
+func shouldRestart(spec *Spec, e Exit) bool {
+	if errors.Is(e.Err, ErrDoNotRestart) {
+		return false
+	}
+	switch spec.Restart {
+	case Permanent:
+		return true
+	case Transient:
+		return e.Kind.Abnormal()
+	case Custom:
+		return spec.RestartIf(e)
+	default:
+		return false
+	}
+}

@@ -1,0 +1,438 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/pprof"
+	"slices"
+	"time"
+
+	"go.opentelemetry.io/otel"
+
+	"github.com/supervisor-sdk/supervisor/lifecycle"
+)
+
+// run is the state of one Serve call. Everything in it belongs to the loop
+// goroutine; other goroutines only post messages.
+type run struct {
+	s        *Supervisor
+	cfg      *config
+	path     string
+	lc       *lifecycle.Machine
+	chain    []*Supervisor // this supervisor and its ancestors, for subscriptions
+	hooks    []func(Event)
+	mopts    []lifecycle.Option
+	base     context.Context // parent of attempt contexts: values, no cancellation
+	mailbox  chan msg
+	done     chan struct{} // closed when the loop has returned
+	children []*child      // declaration order
+	byName   map[string]*child
+	window   *restartWindow
+	plans    []*restartPlan
+	shut     *shutdown
+	err      error
+	lost     []string // paths of abandoned children
+}
+
+type msgKind uint8
+
+const (
+	msgExit        msgKind = iota + 1 // an attempt returned
+	msgStopTimeout                    // a stopping attempt overran its stop timeout
+	msgPlanDue                        // a restart's backoff elapsed
+	msgAdd                            // Add while serving
+)
+
+// msg is a value, not an interface, so that posting allocates nothing.
+type msg struct {
+	kind    msgKind
+	c       *child
+	attempt uint64
+	err     error
+	panic   *PanicError
+	crash   chan struct{}
+	plan    *restartPlan
+	spec    *Spec
+	reply   chan error
+}
+
+// post hands m to the loop, or reports false when the loop has finished.
+func (r *run) post(m msg) bool {
+	select {
+	case r.mailbox <- m:
+		return true
+	case <-r.done:
+		return false
+	}
+}
+
+func (s *Supervisor) begin(ctx context.Context) (*run, error) {
+	s.mu.Lock()
+	if s.run != nil {
+		s.mu.Unlock()
+		return nil, ErrAlreadyRunning
+	}
+	if s.last != nil {
+		// A new Serve reports under the same paths: retire the previous
+		// run's series so no path has two.
+		s.last.lc.Close()
+		for _, c := range s.last.children {
+			c.lc.Close()
+		}
+	}
+	lc, err := lifecycle.New(lifecycle.KindSupervisor, s.path, s.machineOptions()...)
+	if err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
+	r := &run{
+		s:       s,
+		cfg:     &s.cfg,
+		path:    s.path,
+		lc:      lc,
+		mopts:   s.machineOptions(),
+		base:    context.WithoutCancel(ctx),
+		mailbox: make(chan msg, 64),
+		done:    make(chan struct{}),
+		byName:  make(map[string]*child),
+		window:  newRestartWindow(s.cfg.intensity),
+	}
+	s.run, s.last = r, r
+	specs := slices.Clone(s.specs)
+	s.mu.Unlock()
+
+	// Hooks run outside s.mu: they are user code.
+	r.chain, r.hooks = s.chain()
+	for _, spec := range specs {
+		if _, err := r.declare(spec); err != nil {
+			s.mu.Lock()
+			r.finishRun()
+			s.mu.Unlock()
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// declare creates the loop's record of a child, and its lifecycle.
+func (r *run) declare(spec Spec) (*child, error) {
+	path := r.path + "/" + spec.Name
+	if sub, ok := spec.Service.(*Supervisor); ok {
+		sub.setParent(r.s, path)
+	}
+	lc, err := lifecycle.New(lifecycle.KindChild, path, r.mopts...)
+	if err != nil {
+		return nil, err
+	}
+	c := &child{
+		spec:    spec,
+		path:    path,
+		lc:      lc,
+		starts:  make(chan attemptStart, 1),
+		backoff: newBackoffState(*spec.Backoff, r.cfg.rand),
+	}
+	r.children = append(r.children, c)
+	r.byName[spec.Name] = c
+	r.emit(Event{Type: EventChildAdded, Path: path})
+	return c, nil
+}
+
+func (r *run) loop(ctx context.Context) error {
+	r.moveSelf(lifecycle.StateAlive, "children starting")
+	for _, c := range r.children {
+		r.launch(c, "initial start")
+	}
+	ctxDone := ctx.Done()
+	for r.lc.Alive() {
+		select {
+		case <-ctxDone:
+			ctxDone = nil
+			by, reason := "context", fmt.Sprintf("context ended: %v", context.Cause(ctx))
+			var sc *stopCause
+			if errors.As(context.Cause(ctx), &sc) {
+				by, reason = "parent", sc.reason // a nested supervisor stopped by its parent
+			}
+			r.beginShutdown(by, reason, lifecycle.StateCompleted, nil)
+		case m := <-r.mailbox:
+			r.handle(m)
+		}
+	}
+	r.s.mu.Lock()
+	r.finishRun()
+	r.s.mu.Unlock()
+	err := r.err
+	if len(r.lost) > 0 {
+		err = errors.Join(err, &AbandonedError{Children: r.lost})
+	}
+	return err
+}
+
+// finishRun releases what the run holds. Callers hold s.mu.
+func (r *run) finishRun() {
+	close(r.done)
+	for _, c := range r.children {
+		r.closeStarts(c)
+		if c.stopTimer != nil {
+			c.stopTimer.Stop()
+		}
+	}
+	for _, p := range r.plans {
+		if p.timer != nil {
+			p.timer.Stop()
+		}
+	}
+	r.s.run = nil
+}
+
+func (r *run) handle(m msg) {
+	switch m.kind {
+	case msgExit:
+		r.onExit(m)
+	case msgStopTimeout:
+		r.onStopTimeout(m.c, m.attempt)
+	case msgPlanDue:
+		r.onPlanDue(m.plan)
+	case msgAdd:
+		m.reply <- r.onAdd(*m.spec)
+	}
+}
+
+func (r *run) onAdd(spec Spec) error {
+	if r.shut != nil {
+		return ErrSupervisorDone
+	}
+	if _, dup := r.byName[spec.Name]; dup {
+		return &SpecError{Child: spec.Name, Field: "Name", Problem: "is already used by a sibling"}
+	}
+	c, err := r.declare(spec)
+	if err != nil {
+		return err
+	}
+	r.s.mu.Lock()
+	r.s.specs = append(r.s.specs, spec)
+	r.s.mu.Unlock()
+	r.launch(c, "added")
+	return nil
+}
+
+// launch starts the child's next attempt. The child is in starting (first
+// start) or backoff.
+func (r *run) launch(c *child, cause string) {
+	if c.attempt > 0 {
+		c.restarts++
+	}
+	c.attempt++
+	if st := c.lc.State(); st != lifecycle.StateStarting {
+		r.move(c, lifecycle.StateStarting, cause)
+	}
+	r.emit(Event{Type: EventChildStarting, Path: c.path, Attempt: c.attempt, Generation: c.generation, Cause: cause, Restarts: c.restarts})
+	ctx, cancel := context.WithCancelCause(r.base)
+	c.cancel, c.running, c.stopping, c.startedAt = cancel, true, false, time.Now()
+	if !c.hasGoroutine {
+		c.hasGoroutine = true
+		labels := pprof.WithLabels(r.base, pprof.Labels("supervisor", r.path, "child", c.spec.Name))
+		go r.goroutine(c, labels)
+	}
+	c.starts <- attemptStart{ctx: ctx, attempt: c.attempt}
+	r.move(c, lifecycle.StateRunning, "")
+	r.emit(Event{Type: EventChildRunning, Path: c.path, Attempt: c.attempt, Generation: c.generation, From: lifecycle.StateStarting, To: lifecycle.StateRunning})
+}
+
+func (r *run) onExit(m msg) {
+	c := m.c
+	if m.crash != nil {
+		defer close(m.crash)
+	}
+	if c.attempt != m.attempt || !c.running {
+		// An abandoned attempt came back late: its child has ended, and
+		// the exit changes nothing.
+		r.emit(Event{Type: EventStaleExit, Path: c.path, Attempt: m.attempt, Err: m.err})
+		if c.ended {
+			r.closeStarts(c)
+		}
+		return
+	}
+	now := time.Now()
+	ran := now.Sub(c.startedAt)
+	c.running = false
+	c.cancel(errAttemptEnded)
+	if c.stopTimer != nil {
+		c.stopTimer.Stop()
+		c.stopTimer = nil
+	}
+	err := m.err
+	if m.panic != nil {
+		err = m.panic
+	}
+	kind := classify(m.err, m.panic != nil, c.stopping)
+	switch {
+	case kind.Abnormal():
+		if rs := c.spec.Backoff.ResetAfter; rs > 0 && ran >= rs {
+			c.failures = 0
+		}
+		c.failures++
+	case kind == ExitNormal:
+		c.failures = 0
+	}
+	if m.panic != nil {
+		r.emit(Event{Type: EventChildPanicked, Path: c.path, Attempt: c.attempt, Err: m.panic, Ran: ran, Failures: c.failures})
+	}
+	r.emit(Event{Type: EventChildExited, Path: c.path, Attempt: c.attempt, Generation: c.generation, Exit: kind, Err: err, Ran: ran, Failures: c.failures})
+	if m.crash != nil {
+		return // the child's goroutine re-panics once the events are out
+	}
+	if c.stopping {
+		c.stopping = false
+		r.emit(Event{Type: EventChildStopped, Path: c.path, Attempt: c.attempt, Waited: now.Sub(c.stopAt)})
+		r.afterStop(c)
+		return
+	}
+	if r.shut != nil {
+		// Ended on its own while its siblings are being stopped.
+		r.endOwn(c, kind, err)
+		return
+	}
+	if errors.Is(err, ErrFatal) {
+		r.endOwn(c, kind, err)
+		r.beginShutdown(c.path, "fatal error from child: "+err.Error(), lifecycle.StateFailed, &FatalError{Child: c.path, Err: err})
+		return
+	}
+	if !shouldRestart(&c.spec, Exit{Kind: kind, Err: err, Attempt: c.attempt}) {
+		r.endOwn(c, kind, err)
+		r.autoShutdown(c)
+		return
+	}
+	if kind.Abnormal() && r.window.record(now) {
+		r.emit(Event{Type: EventMeltdown, Path: r.path, Cause: c.path + " exceeded the restart intensity", Err: err})
+		r.beginShutdown("intensity", fmt.Sprintf("meltdown: more than %d restarts in %s (last: %s)", r.cfg.intensity.MaxRestarts, r.cfg.intensity.Period, c.path),
+			lifecycle.StateFailed, &MeltdownError{Path: r.path, Restarts: r.window.count(now), Intensity: r.cfg.intensity})
+		return
+	}
+	r.restart(c, c.backoff.next(ran), fmt.Sprintf("%s exited (%s)", c.path, kind))
+}
+
+var errAttemptEnded = errors.New("sdk: attempt ended")
+
+// endOwn ends a child that exited on its own and will not run again.
+func (r *run) endOwn(c *child, kind ExitKind, err error) {
+	rep := lifecycle.ExitReport{State: lifecycle.StateCompleted, Phase: "run", Reason: "returned"}
+	if kind.Abnormal() {
+		rep = lifecycle.ExitReport{State: lifecycle.StateFailed, Phase: "run", Reason: err.Error(), Panic: kind == ExitPanic, Recoverable: true}
+	} else if err != nil {
+		rep.Reason = err.Error()
+	}
+	r.end(c, rep)
+}
+
+// end finishes the child's lifecycle. Its goroutine ends too, unless an
+// abandoned attempt still holds it.
+func (r *run) end(c *child, rep lifecycle.ExitReport) {
+	from := c.lc.State()
+	if _, err := c.lc.Finish(rep); err != nil {
+		otel.Handle(err)
+	}
+	c.ended = true
+	if !c.running {
+		r.closeStarts(c)
+	}
+	r.emit(Event{Type: EventChildEnded, Path: c.path, Attempt: c.attempt, From: from, To: rep.State, Cause: rep.Reason, Restarts: c.restarts})
+	if r.cfg.removeEnded && r.shut == nil {
+		r.forget(c)
+	}
+}
+
+// forget removes an ended child from the supervisor, its spec included, and
+// retires its metric series.
+func (r *run) forget(c *child) {
+	r.children = slices.DeleteFunc(r.children, func(x *child) bool { return x == c })
+	delete(r.byName, c.spec.Name)
+	r.s.mu.Lock()
+	r.s.specs = slices.DeleteFunc(r.s.specs, func(s Spec) bool { return s.Name == c.spec.Name })
+	r.s.mu.Unlock()
+	c.lc.Close()
+}
+
+func (r *run) closeStarts(c *child) {
+	if !c.startsClosed {
+		c.startsClosed = true
+		close(c.starts)
+	}
+}
+
+// stop cancels the child's running attempt and arms its stop timeout,
+// counted from now.
+func (r *run) stop(c *child, reason string) {
+	c.stopping, c.stopAt = true, time.Now()
+	r.move(c, lifecycle.StateStopping, reason)
+	r.emit(Event{Type: EventChildStopping, Path: c.path, Attempt: c.attempt, Cause: reason})
+	c.cancel(&stopCause{reason: reason})
+	attempt := c.attempt
+	c.stopTimer = time.AfterFunc(c.spec.StopTimeout, func() {
+		r.post(msg{kind: msgStopTimeout, c: c, attempt: attempt})
+	})
+}
+
+func (r *run) onStopTimeout(c *child, attempt uint64) {
+	if c.attempt != attempt || !c.running || !c.stopping {
+		return // it stopped in time; the timer raced the exit
+	}
+	waited := time.Since(c.stopAt)
+	c.running, c.stopping, c.abandoned = false, false, true
+	c.stopTimer = nil
+	r.lost = append(r.lost, c.path)
+	r.emit(Event{Type: EventChildAbandoned, Path: c.path, Attempt: c.attempt, Waited: waited})
+	r.end(c, lifecycle.ExitReport{State: lifecycle.StateFailed, Phase: "stop",
+		Reason: fmt.Sprintf("did not stop within %s; abandoned", c.spec.StopTimeout)})
+	r.afterStop(c)
+}
+
+// afterStop continues whatever the child's stop was part of.
+func (r *run) afterStop(c *child) {
+	if p := c.stopFor; p != nil {
+		c.stopFor = nil
+		r.planStopped(p, c)
+	}
+	if r.shut != nil {
+		if !c.ended {
+			r.end(c, lifecycle.ExitReport{State: lifecycle.StateStopped, Phase: "shutdown", Reason: r.shut.reason})
+		}
+		if r.shut.current == c {
+			r.shut.current = nil
+			r.shutdownNext()
+		}
+	}
+}
+
+func (r *run) move(c *child, to lifecycle.State, reason string) {
+	if err := c.lc.Transition(to, reason); err != nil {
+		otel.Handle(err) // a bug in the loop; reported, never fatal to the service
+	}
+}
+
+func (r *run) moveSelf(to lifecycle.State, reason string) {
+	from := r.lc.State()
+	if err := r.lc.Transition(to, reason); err != nil {
+		otel.Handle(err)
+		return
+	}
+	r.emit(Event{Type: EventSupervisorState, Path: r.path, From: from, To: to, Cause: reason})
+}
+
+func (r *run) emit(e Event) {
+	stamped := false
+	for _, h := range r.hooks {
+		if !stamped {
+			e.Time, e.Supervisor, stamped = time.Now(), r.path, true
+		}
+		h(e)
+	}
+	for _, s := range r.chain {
+		for _, sub := range s.subsList() {
+			if !stamped {
+				e.Time, e.Supervisor, stamped = time.Now(), r.path, true
+			}
+			sub.offer(e)
+		}
+	}
+}

@@ -1,0 +1,98 @@
+package sdk
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Spec declares one child. Only Name and Service are required; a [Role]
+// fills the rest with defaults.
+type Spec struct {
+	// Name is unique among the supervisor's children and becomes the last
+	// segment of the child's path. Letters, digits, '_', '-' and '.'.
+	Name string
+	// Service is what runs. A *Supervisor is a Service, which is how trees
+	// are built.
+	Service Service
+	// Role presets the fields below that are left unset.
+	Role Role
+	// Restart decides whether the child runs again after an attempt ends
+	// on its own.
+	Restart RestartType
+	// RestartIf is consulted when Restart is Custom, and must be set then
+	// only. It runs on the supervisor's goroutine and must be fast.
+	RestartIf func(Exit) bool
+	// Backoff is the delay policy between this child's attempts; nil takes
+	// the role's. Use NoBackoff to restart immediately.
+	Backoff *Backoff
+	// StopTimeout bounds how long the supervisor waits for Serve to return
+	// after cancelling it, counted from that stop request; 0 takes the
+	// role's. A child still running after it is abandoned and reported.
+	StopTimeout time.Duration
+	// Significant children end their supervisor when they end on their own
+	// and are not restarted (see [WithAutoShutdown]). Only transient and
+	// temporary children may be significant, as in OTP.
+	Significant bool
+}
+
+// NoBackoff restarts a child immediately after each exit.
+var NoBackoff = &Backoff{Multiplier: 1}
+
+var namePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+// normalize validates s and returns it with the role's defaults applied.
+// Errors name the child and the field.
+func (s Spec) normalize() (Spec, error) {
+	bad := func(field, format string, args ...any) (Spec, error) {
+		return Spec{}, &SpecError{Child: s.Name, Field: field, Problem: fmt.Sprintf(format, args...)}
+	}
+	if s.Name == "" {
+		return bad("Name", "is blank")
+	}
+	if !namePattern.MatchString(s.Name) {
+		return bad("Name", "%q may contain only letters, digits, '_', '-' and '.'", s.Name)
+	}
+	if s.Service == nil {
+		return bad("Service", "is nil")
+	}
+	if int(s.Role) >= len(roles) {
+		return bad("Role", "%d is not a role", s.Role)
+	}
+	if int(s.Restart) >= len(restartLabels) {
+		return bad("Restart", "%d is not a restart type", s.Restart)
+	}
+	if s.StopTimeout < 0 {
+		return bad("StopTimeout", "is negative (%s)", s.StopTimeout)
+	}
+	d := roles[s.Role]
+	if s.Restart == RestartDefault {
+		s.Restart = d.restart
+	}
+	if s.Restart == Custom && s.RestartIf == nil {
+		return bad("RestartIf", "is nil but Restart is custom")
+	}
+	if s.Restart != Custom && s.RestartIf != nil {
+		return bad("RestartIf", "is set but Restart is %s, not custom", s.Restart)
+	}
+	if s.Significant && s.Restart == Permanent {
+		return bad("Significant", "a permanent child cannot be significant: it never ends on its own")
+	}
+	if s.Backoff == nil {
+		b := d.backoff
+		s.Backoff = &b
+	} else {
+		b := *s.Backoff // the supervisor keeps its own copy
+		s.Backoff = &b
+	}
+	if err := s.Backoff.Validate(); err != nil {
+		if se, ok := err.(*SpecError); ok {
+			se.Child = s.Name
+		}
+		return Spec{}, err
+	}
+	if s.StopTimeout == 0 {
+		s.StopTimeout = d.stopTimeout
+	}
+	return s, nil
+}

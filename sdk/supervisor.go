@@ -1,0 +1,160 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/supervisor-sdk/supervisor/lifecycle"
+)
+
+// Supervisor runs children and keeps them running according to their specs
+// and its strategy. A Supervisor is itself a [Service], so supervisors nest
+// into trees: a nested supervisor that gives up is one failure of its
+// parent, and persistent faults escalate towards the root.
+//
+// All methods are safe for concurrent use.
+type Supervisor struct {
+	name string
+	cfg  config
+
+	mu     sync.Mutex
+	path   string
+	parent *Supervisor
+	specs  []Spec // declaration order; children added at run time are kept
+	run    *run   // the current Serve, nil when not serving
+
+	subsMu sync.Mutex // serialises Subscribe and Close; readers load subs
+	subs   atomic.Pointer[[]*Subscription]
+	last   *run // the latest Serve, kept for Health and to retire its series
+}
+
+// New returns a supervisor named name (the root of its own tree until it is
+// added to a parent). Invalid options are reported as a [*SpecError].
+func New(name string, opts ...Option) (*Supervisor, error) {
+	if !namePattern.MatchString(name) {
+		return nil, &SpecError{Field: "name", Problem: fmt.Sprintf("%q may contain only letters, digits, '_', '-' and '.'", name)}
+	}
+	c := config{strategy: OneForOne, intensity: DefaultIntensity, rand: globalRand{}}
+	for _, o := range opts {
+		o(&c)
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return &Supervisor{name: name, cfg: c, path: "/" + name}, nil
+}
+
+// Name returns the supervisor's name.
+func (s *Supervisor) Name() string { return s.name }
+
+// Path returns the supervisor's path in its tree, such as "/root/api".
+func (s *Supervisor) Path() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.path
+}
+
+// Add declares a child. Before Serve the child starts with the others, in
+// declaration order; while serving it starts at once. An invalid spec is
+// rejected with a [*SpecError] naming the child and the field, and nothing
+// starts. After the supervisor has begun shutting down, Add returns
+// [ErrSupervisorDone].
+func (s *Supervisor) Add(spec Spec) error {
+	n, err := spec.normalize()
+	if err != nil {
+		return err
+	}
+	if n.Significant && s.cfg.autoShutdown == AutoShutdownNever {
+		return &SpecError{Child: n.Name, Field: "Significant", Problem: "requires WithAutoShutdown(AnySignificant or AllSignificant)"}
+	}
+	if sub, ok := n.Service.(*Supervisor); ok && sub == s {
+		return &SpecError{Child: n.Name, Field: "Service", Problem: "a supervisor cannot supervise itself"}
+	}
+	s.mu.Lock()
+	for _, have := range s.specs {
+		if have.Name == n.Name {
+			s.mu.Unlock()
+			return &SpecError{Child: n.Name, Field: "Name", Problem: "is already used by a sibling"}
+		}
+	}
+	r := s.run
+	if r == nil {
+		s.specs = append(s.specs, n)
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.Unlock()
+	reply := make(chan error, 1)
+	if !r.post(msg{kind: msgAdd, spec: &n, reply: reply}) {
+		return ErrSupervisorDone
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-r.done:
+		return ErrSupervisorDone
+	}
+}
+
+// Health returns the supervisor's lifecycle snapshot, lock-free. Before the
+// first Serve it is the zero Health (not alive); after Serve returns it is
+// the final one, with the exit report.
+func (s *Supervisor) Health() lifecycle.Health {
+	s.mu.Lock()
+	r := s.last
+	s.mu.Unlock()
+	if r == nil {
+		return lifecycle.Health{}
+	}
+	return r.lc.Health()
+}
+
+// Serve runs the supervisor until ctx is cancelled, a child returns
+// [ErrFatal], or the restart intensity is exceeded. Children start in
+// declaration order and stop in reverse order, each within its stop
+// timeout. Serve returns nil after a clean stop, a [*MeltdownError] or
+// [*FatalError] when the supervisor gave up, joined with an
+// [*AbandonedError] when children did not stop. Serve may be called again
+// after it returns (a parent restarts a nested supervisor that way); a
+// concurrent second call returns [ErrAlreadyRunning].
+func (s *Supervisor) Serve(ctx context.Context) error {
+	r, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	return r.loop(ctx)
+}
+
+// setParent places s under parent in the tree; called by the parent's loop
+// before s starts serving.
+func (s *Supervisor) setParent(parent *Supervisor, path string) {
+	s.mu.Lock()
+	s.parent, s.path = parent, path
+	if !s.cfg.metricsSet && parent.cfg.metricsSet {
+		s.cfg.metrics, s.cfg.metricsSet = parent.cfg.metrics, true
+	}
+	s.mu.Unlock()
+}
+
+// chain returns this supervisor and its ancestors, and their hooks
+// flattened, once per Serve so that emitting an event takes no locks.
+func (s *Supervisor) chain() (sups []*Supervisor, hooks []func(Event)) {
+	for p := s; p != nil; {
+		sups = append(sups, p)
+		hooks = append(hooks, p.cfg.hooks...)
+		p.mu.Lock()
+		next := p.parent
+		p.mu.Unlock()
+		p = next
+	}
+	return sups, hooks
+}
+
+func (s *Supervisor) machineOptions() []lifecycle.Option {
+	if !s.cfg.metricsSet {
+		return nil
+	}
+	return []lifecycle.Option{lifecycle.WithStateMetrics(s.cfg.metrics)}
+}
