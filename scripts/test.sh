@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The project's test command: formatting, vet, the race-enabled tests of
+# every Go module in the repository, and one iteration of every benchmark so
+# that none of them stops compiling. The README and .ci/run both call this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+modules=$(git ls-files -co --exclude-standard '*go.mod' | xargs -n1 dirname | sort)
+
+unformatted=$(git ls-files -co --exclude-standard '*.go' | xargs gofmt -l)
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+
+for m in $modules; do
+	echo "== module $m"
+	(
+		cd "$m"
+		go vet ./...
+		go test -race -count=1 ./...
+		if ! out=$(go test -run '^$' -bench . -benchtime=1x ./... 2>&1); then
+			echo "$out" >&2
+			exit 1
+		fi
+	)
+done
