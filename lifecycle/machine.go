@@ -103,7 +103,11 @@ func (m *Machine) Alive() bool { return !m.tab.terminal.has(m.State()) }
 // Health returns a consistent snapshot of the machine without locking or
 // allocating. A reader that races a transition sees the state before it or
 // after it, never a mix.
-func (m *Machine) Health() Health {
+func (m *Machine) Health() (h Health) {
+	// Filling the named result in place, rather than building a local and
+	// returning it, saves a copy of the whole struct: most of the cost of a
+	// read.
+	h.Kind, h.Path, h.StartedAt = m.kind, m.path, m.startedAt
 	for {
 		s := m.seq.Load()
 		if s&1 == 0 {
@@ -112,15 +116,8 @@ func (m *Machine) Health() Health {
 			sd := m.shutdown.Load()
 			end := m.end.Load()
 			if m.seq.Load() == s {
-				h := Health{
-					Kind:      m.kind,
-					Path:      m.path,
-					Alive:     !m.tab.terminal.has(st),
-					State:     st,
-					Since:     time.Unix(0, since).UTC(),
-					StartedAt: m.startedAt,
-					Shutdown:  sd,
-				}
+				h.State, h.Alive, h.Shutdown = st, !m.tab.terminal.has(st), sd
+				h.Since = time.Unix(0, since).UTC()
 				if end != nil {
 					h.Exit, h.Failure = &end.report, end.failure
 				}
@@ -144,7 +141,9 @@ func (m *Machine) Bind(span trace.Span) {
 }
 
 // Transition moves the machine to a non-terminal state. A transition the
-// kind does not allow returns a [*TransitionError] and changes nothing;
+// kind does not allow, or any move but to the stopping state once a
+// shutdown has been requested, returns a [*TransitionError] and changes
+// nothing;
 // terminal states are reached only through [Machine.Finish], so that every
 // ended lifecycle has an exit report.
 func (m *Machine) Transition(to State, reason string) error {
@@ -154,7 +153,10 @@ func (m *Machine) Transition(to State, reason string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	from := m.State()
-	if !m.tab.next[from].has(to) || !to.valid() {
+	// Once a shutdown has been requested the lifecycle only winds down: a
+	// stopping child must not be restarted past the request, or the request
+	// would be lost.
+	if !m.tab.next[from].has(to) || !to.valid() || (m.shutdown.Load() != nil && to != m.tab.stopping) {
 		return &TransitionError{Kind: m.kind, Path: m.path, From: from, To: to}
 	}
 	at := m.now()
