@@ -16,6 +16,7 @@ const maxStack = 64 << 10
 // goroutine touches it, except for the fields handed to the child's own
 // goroutine through starts.
 type child struct {
+	seq  uint64 // declaration order within the run
 	spec Spec
 	path string
 	lc   *lifecycle.Machine
@@ -35,6 +36,15 @@ type child struct {
 	plan                *restartPlan // restart this child belongs to
 	stopFor             *restartPlan // restart this child's stop is part of
 	abandoned, ended    bool
+	causes              [ExitStopped + 1]string // built once: a restart formats nothing
+}
+
+// exitCause names the child's exit of kind k as the cause of a restart.
+func (c *child) exitCause(k ExitKind) string {
+	if c.causes[k] == "" {
+		c.causes[k] = c.path + " exited (" + k.String() + ")"
+	}
+	return c.causes[k]
 }
 
 type attemptStart struct {
@@ -54,12 +64,20 @@ func (r *run) goroutine(c *child, labels context.Context) {
 		if pe != nil && r.cfg.passPanics {
 			m.crash = make(chan struct{})
 		}
+		if m.crash != nil {
+			// Pass-through: crash once the loop has delivered the panic's
+			// events, or at once if the loop has already finished: the
+			// panic must never be lost.
+			if r.post(m) {
+				select {
+				case <-m.crash:
+				case <-r.done:
+				}
+			}
+			panic(pe.Value)
+		}
 		if !r.post(m) {
 			return
-		}
-		if m.crash != nil {
-			<-m.crash // the loop has delivered the panic's events
-			panic(pe.Value)
 		}
 	}
 }

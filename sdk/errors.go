@@ -55,8 +55,8 @@ var (
 	// ErrAlreadyRunning is returned by Serve on a supervisor that is
 	// already serving.
 	ErrAlreadyRunning = errors.New("sdk: supervisor already running")
-	// ErrSupervisorDone is returned by operations on a supervisor whose
-	// Serve has returned.
+	// ErrSupervisorDone is returned by operations on a supervisor that is
+	// shutting down.
 	ErrSupervisorDone = errors.New("sdk: supervisor is not running")
 	// ErrAbandoned is matched by an [*AbandonedError].
 	ErrAbandoned = errors.New("sdk: children abandoned")
@@ -89,7 +89,8 @@ func (e *PanicError) Unwrap() error {
 // ErrorType returns a fixed, low-cardinality name for telemetry (error.type).
 func (e *PanicError) ErrorType() string { return "panic" }
 
-// MeltdownError is returned by a supervisor that gave up.
+// MeltdownError is returned by a supervisor that gave up. Restarts counts
+// the restarts within the window including the one that was refused.
 type MeltdownError struct {
 	Path      string
 	Restarts  int
@@ -97,7 +98,7 @@ type MeltdownError struct {
 }
 
 func (e *MeltdownError) Error() string {
-	return fmt.Sprintf("sdk: supervisor %s: %d restarts within %s exceed the limit of %d (meltdown)",
+	return fmt.Sprintf("sdk: supervisor %s: restart %d within %s would exceed the limit of %d (meltdown)",
 		e.Path, e.Restarts, e.Intensity.Period, e.Intensity.MaxRestarts)
 }
 

@@ -70,7 +70,9 @@ func WithAutoShutdown(a AutoShutdown) Option { return func(c *config) { c.autoSh
 // WithEventHook adds a synchronous observer. Hooks run on the supervisor's
 // goroutine (and, for events of nested supervisors, on theirs), so they
 // must be fast, must not block and must be safe for concurrent use; a slow
-// hook delays supervision.
+// hook delays supervision. A hook must not call supervisor methods that
+// wait for the supervisor, such as Add. Use [Supervisor.Subscribe] to
+// consume events at your own pace.
 func WithEventHook(h func(Event)) Option {
 	return func(c *config) {
 		if h != nil {

@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -39,6 +40,14 @@ func (r *run) scope(c *child) []*child {
 // restart schedules c, and the siblings its strategy restarts with it, to
 // run again after delay.
 func (r *run) restart(c *child, delay time.Duration, cause string) {
+	if r.cfg.strategy == OneForOne && delay <= 0 && c.plan == nil {
+		// The common case needs no plan: nothing to wait for, nobody to
+		// merge with. Restarting in place keeps a restart allocation-light.
+		r.move(c, lifecycle.StateStarting, cause)
+		r.emit(Event{Type: EventChildRestarting, Path: c.path, Attempt: c.attempt, Generation: c.generation, Cause: cause, Restarts: c.restarts, Failures: c.failures})
+		r.launch(c, cause)
+		return
+	}
 	p := &restartPlan{delay: delay, cause: cause}
 	for _, x := range r.scope(c) {
 		if x.plan != nil && x.plan != p {
@@ -86,7 +95,10 @@ func (r *run) join(p *restartPlan, c *child, delay time.Duration, cause string) 
 	c.plan = p
 	p.delay = max(p.delay, delay)
 	p.members = append(p.members, c)
-	slices.SortFunc(p.members, func(a, b *child) int { return slices.Index(r.children, a) - slices.Index(r.children, b) })
+	if n := len(p.members); n > 1 && p.members[n-2].seq > c.seq {
+		// Only a merge adds out of order; scopes arrive in declaration order.
+		slices.SortFunc(p.members, func(a, b *child) int { return cmp.Compare(a.seq, b.seq) })
+	}
 	if !c.running {
 		r.park(c, p)
 	}

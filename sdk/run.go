@@ -33,6 +33,7 @@ type run struct {
 	shut     *shutdown
 	err      error
 	lost     []string // paths of abandoned children
+	declared uint64   // declaration counter, orders restart scopes
 }
 
 type msgKind uint8
@@ -73,13 +74,8 @@ func (s *Supervisor) begin(ctx context.Context) (*run, error) {
 		s.mu.Unlock()
 		return nil, ErrAlreadyRunning
 	}
-	if s.last != nil {
-		// A new Serve reports under the same paths: retire the previous
-		// run's series so no path has two.
-		s.last.lc.Close()
-		for _, c := range s.last.children {
-			c.lc.Close()
-		}
+	if prev := s.last.Load(); prev != nil {
+		prev.retire() // a new Serve reports under the same paths
 	}
 	lc, err := lifecycle.New(lifecycle.KindSupervisor, s.path, s.machineOptions()...)
 	if err != nil {
@@ -98,7 +94,8 @@ func (s *Supervisor) begin(ctx context.Context) (*run, error) {
 		byName:  make(map[string]*child),
 		window:  newRestartWindow(s.cfg.intensity),
 	}
-	s.run, s.last = r, r
+	s.run = r
+	s.last.Store(r)
 	specs := slices.Clone(s.specs)
 	s.mu.Unlock()
 
@@ -115,6 +112,19 @@ func (s *Supervisor) begin(ctx context.Context) (*run, error) {
 	return r, nil
 }
 
+// retire closes the run's lifecycle machines, so their metric series
+// disappear, and those of its nested supervisors. Runs end before they are
+// retired, so nothing else touches their children any more.
+func (r *run) retire() {
+	r.lc.Close()
+	for _, c := range r.children {
+		c.lc.Close()
+		if sub, ok := c.spec.Service.(*Supervisor); ok {
+			sub.Close()
+		}
+	}
+}
+
 // declare creates the loop's record of a child, and its lifecycle.
 func (r *run) declare(spec Spec) (*child, error) {
 	path := r.path + "/" + spec.Name
@@ -125,7 +135,9 @@ func (r *run) declare(spec Spec) (*child, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.declared++
 	c := &child{
+		seq:     r.declared,
 		spec:    spec,
 		path:    path,
 		lc:      lc,
@@ -211,6 +223,7 @@ func (r *run) onAdd(spec Spec) error {
 	}
 	r.s.mu.Lock()
 	r.s.specs = append(r.s.specs, spec)
+	r.s.names[spec.Name] = struct{}{}
 	r.s.mu.Unlock()
 	r.launch(c, "added")
 	return nil
@@ -304,12 +317,13 @@ func (r *run) onExit(m msg) {
 		return
 	}
 	if kind.Abnormal() && r.window.record(now) {
+		r.endOwn(c, kind, err)
 		r.emit(Event{Type: EventMeltdown, Path: r.path, Cause: c.path + " exceeded the restart intensity", Err: err})
 		r.beginShutdown("intensity", fmt.Sprintf("meltdown: more than %d restarts in %s (last: %s)", r.cfg.intensity.MaxRestarts, r.cfg.intensity.Period, c.path),
 			lifecycle.StateFailed, &MeltdownError{Path: r.path, Restarts: r.window.count(now), Intensity: r.cfg.intensity})
 		return
 	}
-	r.restart(c, c.backoff.next(ran), fmt.Sprintf("%s exited (%s)", c.path, kind))
+	r.restart(c, c.backoff.next(ran), c.exitCause(kind))
 }
 
 var errAttemptEnded = errors.New("sdk: attempt ended")
@@ -349,6 +363,7 @@ func (r *run) forget(c *child) {
 	delete(r.byName, c.spec.Name)
 	r.s.mu.Lock()
 	r.s.specs = slices.DeleteFunc(r.s.specs, func(s Spec) bool { return s.Name == c.spec.Name })
+	delete(r.s.names, c.spec.Name)
 	r.s.mu.Unlock()
 	c.lc.Close()
 }

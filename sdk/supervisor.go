@@ -22,12 +22,13 @@ type Supervisor struct {
 	mu     sync.Mutex
 	path   string
 	parent *Supervisor
-	specs  []Spec // declaration order; children added at run time are kept
-	run    *run   // the current Serve, nil when not serving
+	specs  []Spec              // declaration order; children added at run time are kept
+	run    *run                // the current Serve, nil when not serving
+	last   atomic.Pointer[run] // the latest Serve, for lock-free Health and to retire its series
 
 	subsMu sync.Mutex // serialises Subscribe and Close; readers load subs
 	subs   atomic.Pointer[[]*Subscription]
-	last   *run // the latest Serve, kept for Health and to retire its series
+	names  map[string]struct{} // names in specs, for O(1) duplicate checks
 }
 
 // New returns a supervisor named name (the root of its own tree until it is
@@ -43,7 +44,7 @@ func New(name string, opts ...Option) (*Supervisor, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	return &Supervisor{name: name, cfg: c, path: "/" + name}, nil
+	return &Supervisor{name: name, cfg: c, path: "/" + name, names: make(map[string]struct{})}, nil
 }
 
 // Name returns the supervisor's name.
@@ -57,10 +58,12 @@ func (s *Supervisor) Path() string {
 }
 
 // Add declares a child. Before Serve the child starts with the others, in
-// declaration order; while serving it starts at once. An invalid spec is
-// rejected with a [*SpecError] naming the child and the field, and nothing
-// starts. After the supervisor has begun shutting down, Add returns
-// [ErrSupervisorDone].
+// declaration order; while serving it starts at once; between two Serve
+// calls (a parent restarting a nested supervisor) it is declared for the
+// next one. An invalid spec is rejected with a [*SpecError] naming the
+// child and the field, and nothing starts. Once the supervisor has begun
+// shutting down, Add returns [ErrSupervisorDone]. Add waits for the
+// supervisor's goroutine, so it must not be called from an event hook.
 func (s *Supervisor) Add(spec Spec) error {
 	n, err := spec.normalize()
 	if err != nil {
@@ -69,20 +72,25 @@ func (s *Supervisor) Add(spec Spec) error {
 	if n.Significant && s.cfg.autoShutdown == AutoShutdownNever {
 		return &SpecError{Child: n.Name, Field: "Significant", Problem: "requires WithAutoShutdown(AnySignificant or AllSignificant)"}
 	}
-	if sub, ok := n.Service.(*Supervisor); ok && sub == s {
-		return &SpecError{Child: n.Name, Field: "Service", Problem: "a supervisor cannot supervise itself"}
+	if sub, ok := n.Service.(*Supervisor); ok {
+		if err := s.checkNesting(n.Name, sub); err != nil {
+			return err
+		}
 	}
 	s.mu.Lock()
-	for _, have := range s.specs {
-		if have.Name == n.Name {
-			s.mu.Unlock()
-			return &SpecError{Child: n.Name, Field: "Name", Problem: "is already used by a sibling"}
-		}
+	if _, dup := s.names[n.Name]; dup {
+		s.mu.Unlock()
+		return &SpecError{Child: n.Name, Field: "Name", Problem: "is already used by a sibling"}
 	}
 	r := s.run
 	if r == nil {
 		s.specs = append(s.specs, n)
+		s.names[n.Name] = struct{}{}
+		path := s.path + "/" + n.Name
 		s.mu.Unlock()
+		if sub, ok := n.Service.(*Supervisor); ok {
+			sub.setParent(s, path) // now, so that a later Add can see the tree
+		}
 		return nil
 	}
 	s.mu.Unlock()
@@ -98,17 +106,50 @@ func (s *Supervisor) Add(spec Spec) error {
 	}
 }
 
-// Health returns the supervisor's lifecycle snapshot, lock-free. Before the
-// first Serve it is the zero Health (not alive); after Serve returns it is
-// the final one, with the exit report.
+// Health returns the supervisor's lifecycle snapshot without locking.
+// Before the first Serve it is the zero Health (not alive); after Serve
+// returns it is the final one, with the exit report.
 func (s *Supervisor) Health() lifecycle.Health {
-	s.mu.Lock()
-	r := s.last
-	s.mu.Unlock()
+	r := s.last.Load()
 	if r == nil {
 		return lifecycle.Health{}
 	}
 	return r.lc.Health()
+}
+
+// Close retires the metric series of the supervisor's last run, and of its
+// nested supervisors, so that a supervisor that is thrown away stops being
+// reported. It does not stop a running supervisor; call it after Serve has
+// returned. Until Close, a supervisor that ended keeps reporting its final
+// states, which is what alerting on a failed tree needs.
+func (s *Supervisor) Close() {
+	r := s.last.Load()
+	if r == nil {
+		return
+	}
+	r.retire()
+}
+
+// checkNesting rejects a nested supervisor that would make the tree a
+// cycle, or that already has another parent.
+func (s *Supervisor) checkNesting(name string, sub *Supervisor) error {
+	bad := func(problem string) error { return &SpecError{Child: name, Field: "Service", Problem: problem} }
+	for p := s; p != nil; {
+		if p == sub {
+			return bad("a supervisor cannot supervise itself or one of its ancestors")
+		}
+		p.mu.Lock()
+		next := p.parent
+		p.mu.Unlock()
+		p = next
+	}
+	sub.mu.Lock()
+	parent := sub.parent
+	sub.mu.Unlock()
+	if parent != nil && parent != s {
+		return bad("the supervisor is already supervised by " + parent.Path())
+	}
+	return nil
 }
 
 // Serve runs the supervisor until ctx is cancelled, a child returns

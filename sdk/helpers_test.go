@@ -1,0 +1,262 @@
+package sdk_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/supervisor-sdk/supervisor/lifecycle"
+	"github.com/supervisor-sdk/supervisor/sdk"
+)
+
+// recorder is an event hook that keeps every event it sees. It is safe for
+// concurrent use: nested supervisors call it from their own goroutines.
+type recorder struct {
+	mu     sync.Mutex
+	events []sdk.Event
+	// then, when set, runs after the event has been recorded, outside the
+	// lock (it may call back into the recorder).
+	then func(sdk.Event)
+}
+
+func newRecorder() *recorder { return &recorder{} }
+
+// hook is the function to pass to sdk.WithEventHook.
+func (r *recorder) hook(e sdk.Event) {
+	r.mu.Lock()
+	r.events = append(r.events, e)
+	then := r.then
+	r.mu.Unlock()
+	if then != nil {
+		then(e)
+	}
+}
+
+// all returns a copy of every event seen so far, in the order seen.
+func (r *recorder) all() []sdk.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.events)
+}
+
+// filter returns the events of the given path ("" for any) whose type is
+// one of types (none for any).
+func (r *recorder) filter(path string, types ...sdk.EventType) []sdk.Event {
+	var out []sdk.Event
+	for _, e := range r.all() {
+		if path != "" && e.Path != path {
+			continue
+		}
+		if len(types) > 0 && !slices.Contains(types, e.Type) {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// count returns how many events of type t and path ("" for any) were seen.
+func (r *recorder) count(path string, t sdk.EventType) int {
+	return len(r.filter(path, t))
+}
+
+// last returns the last event of type t and path, failing the test when
+// there is none.
+func (r *recorder) last(t *testing.T, path string, typ sdk.EventType) sdk.Event {
+	t.Helper()
+	evs := r.filter(path, typ)
+	require.NotEmpty(t, evs, "no %s event for %q; saw:\n%s", typ, path, strings.Join(r.strings(""), "\n"))
+	return evs[len(evs)-1]
+}
+
+// strings renders the matching events compactly, see compact.
+func (r *recorder) strings(path string, types ...sdk.EventType) []string {
+	var out []string
+	for _, e := range r.filter(path, types...) {
+		out = append(out, compact(e))
+	}
+	return out
+}
+
+// compact renders an event as "type path#attempt" followed by what
+// distinguishes it: the exit kind of an exit, the target state of a move.
+func compact(e sdk.Event) string {
+	s := e.Type.String() + " " + e.Path
+	if e.Attempt > 0 {
+		s += fmt.Sprintf("#%d", e.Attempt)
+	}
+	if e.Exit != 0 {
+		s += " " + e.Exit.String()
+	}
+	if e.To != 0 && e.Type != sdk.EventChildRunning {
+		s += " →" + e.To.String()
+	}
+	return s
+}
+
+// ended returns the final state of every child that ended, by path.
+func (r *recorder) ended() map[string]lifecycle.State {
+	out := map[string]lifecycle.State{}
+	for _, e := range r.filter("", sdk.EventChildEnded) {
+		out[e.Path] = e.To
+	}
+	return out
+}
+
+// attempts counts calls to a service and remembers the order of calls
+// across services that share it.
+type attempts struct {
+	mu    sync.Mutex
+	log   []string
+	count map[string]int
+}
+
+func newAttempts() *attempts { return &attempts{count: map[string]int{}} }
+
+// start records that name began an attempt and returns its number, from 1.
+func (a *attempts) start(name string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.count[name]++
+	a.log = append(a.log, fmt.Sprintf("start %s#%d", name, a.count[name]))
+	return a.count[name]
+}
+
+// note appends an arbitrary line to the shared log.
+func (a *attempts) note(format string, args ...any) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.log = append(a.log, fmt.Sprintf(format, args...))
+}
+
+func (a *attempts) of(name string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.count[name]
+}
+
+func (a *attempts) lines() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.log)
+}
+
+// idle runs until its context is cancelled and returns nil.
+func idle(ctx context.Context) error {
+	<-ctx.Done()
+	return nil
+}
+
+// failing returns a service that returns err on its first n attempts and
+// then blocks until its context is cancelled. calls counts every attempt.
+func failing(n int, err error, calls *atomic.Int64) sdk.Service {
+	return sdk.ServiceFunc(func(ctx context.Context) error {
+		if int(calls.Add(1)) <= n {
+			return err
+		}
+		<-ctx.Done()
+		return nil
+	})
+}
+
+// stubborn is a service that ignores cancellation: Serve returns only once
+// the test closes it with release. Tests must release it before they end
+// so that no goroutine is left behind.
+type stubborn struct {
+	started chan struct{} // closed when Serve is first entered
+	gate    chan struct{}
+	once    sync.Once
+	sOnce   sync.Once
+	// cancelled is set once Serve has seen its context end.
+	cancelled atomic.Bool
+}
+
+func newStubborn(t testing.TB) *stubborn {
+	s := &stubborn{started: make(chan struct{}), gate: make(chan struct{})}
+	t.Cleanup(s.release)
+	return s
+}
+
+func (s *stubborn) Serve(ctx context.Context) error {
+	s.sOnce.Do(func() { close(s.started) })
+	select {
+	case <-ctx.Done():
+		s.cancelled.Store(true)
+	case <-s.gate:
+		return nil
+	}
+	<-s.gate
+	return nil
+}
+
+// release lets Serve return. It is idempotent.
+func (s *stubborn) release() { s.once.Do(func() { close(s.gate) }) }
+
+// newSup builds a supervisor or fails the test.
+func newSup(t testing.TB, name string, opts ...sdk.Option) *sdk.Supervisor {
+	t.Helper()
+	s, err := sdk.New(name, opts...)
+	require.NoError(t, err)
+	return s
+}
+
+// add declares children or fails the test.
+func add(t testing.TB, s *sdk.Supervisor, specs ...sdk.Spec) {
+	t.Helper()
+	for _, spec := range specs {
+		require.NoError(t, s.Add(spec), "add %s", spec.Name)
+	}
+}
+
+// serving is a Serve call running on its own goroutine.
+type serving struct {
+	cancel   context.CancelFunc
+	finished chan struct{}
+	err      error
+}
+
+// serve starts s.Serve with a cancellable context. The test's cleanup
+// cancels it and waits for it to return, so that a failing test leaves no
+// goroutine behind (inside a synctest bubble, cleanups run in the bubble).
+func serve(t testing.TB, s *sdk.Supervisor) *serving {
+	ctx, cancel := context.WithCancel(context.Background())
+	sv := &serving{cancel: cancel, finished: make(chan struct{})}
+	go func() {
+		sv.err = s.Serve(ctx)
+		close(sv.finished)
+	}()
+	t.Cleanup(func() {
+		sv.cancel()
+		<-sv.finished
+	})
+	return sv
+}
+
+// stop cancels the Serve call and returns its result.
+func (sv *serving) stop() error {
+	sv.cancel()
+	return sv.wait()
+}
+
+// wait waits for Serve to return on its own and returns its result.
+func (sv *serving) wait() error {
+	<-sv.finished
+	return sv.err
+}
+
+// returned reports whether Serve has returned, and its result. Under
+// synctest, call synctest.Wait first.
+func (sv *serving) returned() (bool, error) {
+	select {
+	case <-sv.finished:
+		return true, sv.err
+	default:
+		return false, nil
+	}
+}
