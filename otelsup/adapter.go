@@ -1,0 +1,237 @@
+package otelsup
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+
+	"github.com/supervisor-sdk/supervisor/internal/version"
+	"github.com/supervisor-sdk/supervisor/lifecycle"
+	"github.com/supervisor-sdk/supervisor/sdk"
+)
+
+// ScopeName is the instrumentation scope of the adapter's own instruments.
+const ScopeName = "github.com/supervisor-sdk/supervisor/otelsup"
+
+// Version returns the module version, reported as the instrumentation scope
+// version.
+func Version() string { return version.Version }
+
+// Option configures [New].
+type Option func(*config)
+
+type config struct {
+	mp metric.MeterProvider
+}
+
+// WithMeterProvider sets the provider of every instrument, the lifecycle
+// state sets included. The default is the global MeterProvider; nil keeps
+// the default.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return func(c *config) {
+		if mp != nil {
+			c.mp = mp
+		}
+	}
+}
+
+// Adapter turns a supervision tree's events into OpenTelemetry metrics.
+// Create one with [New], pass [Adapter.Options] to [sdk.New] for the root
+// supervisor (nested supervisors inherit both), and [Adapter.Close] it when
+// the tree is gone. One Adapter may serve several trees. It is safe for
+// concurrent use.
+type Adapter struct {
+	sm  *lifecycle.StateMetrics
+	ins instruments
+
+	mu       sync.Mutex
+	add      map[cacheKey][]metric.AddOption
+	rec      map[cacheKey][]metric.RecordOption
+	lastExit map[string]exitState // per live child path
+	errTypes map[string]uint8     // interned error.type values → slot
+	nextType uint8                // next free error.type slot
+}
+
+// exitState is what a child's last exit said, to tell on restart whether
+// the child restarted for its own exit or for a sibling's.
+type exitState struct {
+	kind       sdk.ExitKind
+	generation uint64
+}
+
+// New creates the instruments, once. As the OpenTelemetry Go contributing
+// guide asks, an instrument that cannot be created is reported in the
+// returned (joined) error while the Adapter is still returned and records
+// everything else; the error is not also passed to otel.Handle.
+func New(opts ...Option) (*Adapter, error) {
+	c := config{mp: otel.GetMeterProvider()}
+	for _, o := range opts {
+		o(&c)
+	}
+	meter := c.mp.Meter(ScopeName, metric.WithInstrumentationVersion(Version()), metric.WithSchemaURL(semconv.SchemaURL))
+	a := &Adapter{
+		add:      make(map[cacheKey][]metric.AddOption),
+		rec:      make(map[cacheKey][]metric.RecordOption),
+		lastExit: make(map[string]exitState),
+		errTypes: map[string]uint8{semconv.ErrorTypeOther.Value.AsString(): vDurOther, "panic": vDurPanic},
+		nextType: vDurPanic + 1,
+	}
+	var err, e error
+	a.sm, e = lifecycle.NewStateMetrics(lifecycle.WithMeterProvider(c.mp))
+	err = errors.Join(err, e)
+	a.ins, e = newInstruments(meter)
+	err = errors.Join(err, e)
+	return a, err
+}
+
+// Options returns the supervisor options that connect a tree to the
+// adapter: the lifecycle state sets and the event hook. Use them as
+// sdk.New(name, a.Options()...). If the state sets could not be created
+// (see [New]) the tree reports none, rather than falling back to the global
+// provider.
+func (a *Adapter) Options() []sdk.Option {
+	return []sdk.Option{sdk.WithStateMetrics(a.sm), sdk.WithEventHook(a.hook)}
+}
+
+// Close unregisters the state-set callback, so the state series stop being
+// reported. The counters and the histogram keep what they have recorded.
+// It is idempotent.
+func (a *Adapter) Close() error {
+	if a.sm == nil {
+		return nil
+	}
+	return a.sm.Close()
+}
+
+// hook is the sdk event hook. It runs on supervisor goroutines, possibly
+// several at once; in the steady state it allocates nothing.
+func (a *Adapter) hook(e sdk.Event) {
+	switch e.Type {
+	case sdk.EventChildExited:
+		a.onExited(e)
+	case sdk.EventChildRestarting:
+		a.mu.Lock()
+		last, ok := a.lastExit[e.Path]
+		reason := vRestartSibling
+		// A child's own restart keeps its generation; a sibling's restart
+		// bumps it (before stopping the child, whose exit is then stopped).
+		if ok && last.kind != sdk.ExitStopped && last.generation == e.Generation {
+			reason = restartSlot(last.kind)
+		}
+		opts := a.addOpts(e.Path, reason)
+		a.mu.Unlock()
+		addOne(a.ins.restarts, opts)
+	case sdk.EventMeltdown:
+		a.mu.Lock()
+		opts := a.addOpts(e.Path, vMeltdown)
+		a.mu.Unlock()
+		addOne(a.ins.meltdowns, opts)
+	case sdk.EventChildAbandoned:
+		a.mu.Lock()
+		opts := a.addOpts(e.Path, vAbandoned)
+		a.mu.Unlock()
+		addOne(a.ins.abandoned, opts)
+	case sdk.EventChildEnded:
+		a.forget(e.Path)
+	}
+}
+
+func (a *Adapter) onExited(e sdk.Event) {
+	slot := exitSlot(e.Exit)
+	if slot == 0 {
+		return
+	}
+	dur := vDurNone
+	var typ string
+	if e.Exit.Abnormal() {
+		typ = errorType(e.Err)
+	}
+	a.mu.Lock()
+	a.lastExit[e.Path] = exitState{kind: e.Exit, generation: e.Generation}
+	if typ != "" {
+		dur = a.errTypeSlot(typ)
+	}
+	exitOpts := a.addOpts(e.Path, slot)
+	durOpts := a.recOpts(e.Path, dur)
+	a.mu.Unlock()
+	addOne(a.ins.exits, exitOpts)
+	if a.ins.duration != nil {
+		a.ins.duration.Record(context.Background(), e.Ran.Seconds(), durOpts...)
+	}
+}
+
+func addOne(c metric.Int64Counter, opts []metric.AddOption) {
+	if c != nil {
+		c.Add(context.Background(), 1, opts...)
+	}
+}
+
+// addOpts returns the cached options of (path, v), building them on the
+// first use. Callers hold a.mu.
+func (a *Adapter) addOpts(path string, v uint8) []metric.AddOption {
+	k := cacheKey{path, v}
+	opts, ok := a.add[k]
+	if !ok {
+		opts = addAttrs(path, v)
+		a.add[k] = opts
+	}
+	return opts
+}
+
+// recOpts is addOpts for the duration histogram. Callers hold a.mu.
+func (a *Adapter) recOpts(path string, v uint8) []metric.RecordOption {
+	k := cacheKey{path, v}
+	opts, ok := a.rec[k]
+	if !ok {
+		kvs := []attribute.KeyValue{lifecycle.AttrChildPath.String(path)}
+		if v != vDurNone {
+			kvs = append(kvs, semconv.ErrorTypeKey.String(a.typeName(v)))
+		}
+		opts = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(kvs...))}
+		a.rec[k] = opts
+	}
+	return opts
+}
+
+// errTypeSlot interns an error.type value; past maxErrorTypes distinct
+// values it answers _OTHER. Callers hold a.mu.
+func (a *Adapter) errTypeSlot(typ string) uint8 {
+	if v, ok := a.errTypes[typ]; ok {
+		return v
+	}
+	if len(a.errTypes) >= maxErrorTypes {
+		return vDurOther
+	}
+	v := a.nextType
+	a.nextType++
+	a.errTypes[typ] = v
+	return v
+}
+
+func (a *Adapter) typeName(v uint8) string {
+	for s, x := range a.errTypes {
+		if x == v {
+			return s
+		}
+	}
+	return semconv.ErrorTypeOther.Value.AsString()
+}
+
+// forget drops what the adapter keeps for a child that will not run again,
+// so its memory is bounded by the children that exist.
+func (a *Adapter) forget(path string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.lastExit, path)
+	for v := uint8(1); v <= vLast; v++ {
+		delete(a.add, cacheKey{path, v})
+	}
+	for v := uint8(0); v < a.nextType; v++ {
+		delete(a.rec, cacheKey{path, v})
+	}
+}

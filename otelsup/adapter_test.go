@@ -1,0 +1,337 @@
+package otelsup
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric/noop"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+
+	"github.com/supervisor-sdk/supervisor/lifecycle"
+	"github.com/supervisor-sdk/supervisor/sdk"
+)
+
+// collect returns the metrics of reader by scope name, then instrument name.
+func collect(t *testing.T, reader sdkmetric.Reader) map[string]map[string]metricdata.Metrics {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatalf("collect: %v", err)
+	}
+	out := make(map[string]map[string]metricdata.Metrics)
+	for _, sm := range rm.ScopeMetrics {
+		if sm.Scope.Name == ScopeName && (sm.Scope.Version != Version() || sm.Scope.SchemaURL != semconv.SchemaURL) {
+			t.Errorf("scope %+v: want version %s and schema %s", sm.Scope, Version(), semconv.SchemaURL)
+		}
+		m := make(map[string]metricdata.Metrics)
+		for _, x := range sm.Metrics {
+			m[x.Name] = x
+		}
+		out[sm.Scope.Name] = m
+	}
+	return out
+}
+
+var cmpOpts = []metricdatatest.Option{metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars()}
+
+func assertMetric(t *testing.T, got map[string]metricdata.Metrics, name, unit string, want metricdata.Aggregation) {
+	t.Helper()
+	m, ok := got[name]
+	if !ok {
+		t.Errorf("%s: not collected", name)
+		return
+	}
+	if m.Unit != unit {
+		t.Errorf("%s: unit %q, want %q", name, m.Unit, unit)
+	}
+	metricdatatest.AssertAggregationsEqual(t, want, m.Data, cmpOpts...)
+}
+
+func counter(points ...metricdata.DataPoint[int64]) metricdata.Sum[int64] {
+	return metricdata.Sum[int64]{Temporality: metricdata.CumulativeTemporality, IsMonotonic: true, DataPoints: points}
+}
+
+func point(v int64, kv ...attribute.KeyValue) metricdata.DataPoint[int64] {
+	return metricdata.DataPoint[int64]{Attributes: attribute.NewSet(kv...), Value: v}
+}
+
+// hist is a data point of n attempts that all ran for d seconds.
+func hist(n uint64, d float64, kv ...attribute.KeyValue) metricdata.HistogramDataPoint[float64] {
+	buckets := make([]uint64, len(durationBounds)+1)
+	i := 0
+	for i < len(durationBounds) && d > durationBounds[i] {
+		i++
+	}
+	buckets[i] = n
+	return metricdata.HistogramDataPoint[float64]{
+		Attributes: attribute.NewSet(kv...), Count: n, Sum: float64(n) * d,
+		Bounds: durationBounds, BucketCounts: buckets,
+		Min: metricdata.NewExtrema(d), Max: metricdata.NewExtrema(d),
+	}
+}
+
+// stateSet is the expected state-set data of one machine.
+func stateSet(kind lifecycle.Kind, pathKey, stateKey attribute.Key, path string, cur lifecycle.State) []metricdata.DataPoint[int64] {
+	var pts []metricdata.DataPoint[int64]
+	for _, s := range kind.States() {
+		var v int64
+		if s == cur {
+			v = 1
+		}
+		pts = append(pts, point(v, pathKey.String(path), stateKey.String(s.String())))
+	}
+	return pts
+}
+
+func TestAdapterRealSupervisor(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reader := sdkmetric.NewManualReader()
+		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+		defer mp.Shutdown(context.Background())
+		a, err := New(WithMeterProvider(mp))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+
+		last := make(chan struct{}, 1)
+		signal := func(e sdk.Event) {
+			if e.Type == sdk.EventChildRunning && e.Path == "/root/flaky" && e.Attempt == 4 {
+				last <- struct{}{}
+			}
+		}
+		root, err := sdk.New("root", append(a.Options(), sdk.WithEventHook(signal))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		attempt := 0
+		err = root.Add(sdk.Spec{
+			Name:    "flaky",
+			Restart: sdk.Transient,
+			Backoff: &sdk.Backoff{Initial: 10 * time.Millisecond, Max: 10 * time.Millisecond, Multiplier: 1},
+			Service: sdk.ServiceFunc(func(ctx context.Context) error {
+				attempt++ // attempts never overlap
+				switch attempt {
+				case 1, 2:
+					return errors.New("boom")
+				case 3:
+					panic("kaboom")
+				}
+				<-ctx.Done()
+				return ctx.Err()
+			}),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- root.Serve(ctx) }()
+		<-last
+		time.Sleep(time.Second) // the last attempt runs exactly 1s of bubble time
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+
+		got := collect(t, reader)
+		own := got[ScopeName]
+		path := lifecycle.AttrChildPath.String("/root/flaky")
+		assertMetric(t, own, MetricChildRestarts, "{restart}", counter(
+			point(2, path, AttrRestartReason.String("error")),
+			point(1, path, AttrRestartReason.String("panic")),
+		))
+		assertMetric(t, own, MetricChildExits, "{exit}", counter(
+			point(2, path, AttrExitKind.String("error")),
+			point(1, path, AttrExitKind.String("panic")),
+			point(1, path, AttrExitKind.String("stopped")),
+		))
+		assertMetric(t, own, MetricChildAttemptDuration, "s", metricdata.Histogram[float64]{
+			Temporality: metricdata.CumulativeTemporality,
+			DataPoints: []metricdata.HistogramDataPoint[float64]{
+				hist(2, 0, path, semconv.ErrorTypeKey.String("_OTHER")),
+				hist(1, 0, path, semconv.ErrorTypeKey.String("panic")),
+				hist(1, 1, path),
+			},
+		})
+		for _, name := range []string{MetricMeltdowns, MetricChildAbandoned} {
+			if _, ok := own[name]; ok {
+				t.Errorf("%s: collected, want nothing", name)
+			}
+		}
+
+		states := got[lifecycle.ScopeName]
+		assertMetric(t, states, lifecycle.MetricChildStatus, "{child}", metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			DataPoints:  stateSet(lifecycle.KindChild, lifecycle.AttrChildPath, lifecycle.AttrChildState, "/root/flaky", lifecycle.StateStopped),
+		})
+		assertMetric(t, states, lifecycle.MetricSupervisorStatus, "{supervisor}", metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			DataPoints:  stateSet(lifecycle.KindSupervisor, lifecycle.AttrSupervisorPath, lifecycle.AttrSupervisorState, "/root", lifecycle.StateCompleted),
+		})
+
+		if err := a.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := collect(t, reader)[lifecycle.ScopeName]; ok {
+			t.Error("state sets still reported after Close")
+		}
+	})
+}
+
+// A child stopped and restarted by one_for_all for its sibling's failure
+// counts as a sibling restart.
+func TestAdapterSiblingRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reader := sdkmetric.NewManualReader()
+		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+		defer mp.Shutdown(context.Background())
+		a, err := New(WithMeterProvider(mp))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		stop := func(e sdk.Event) {
+			if e.Type == sdk.EventChildRunning && e.Path == "/root/b" && e.Attempt == 2 {
+				cancel()
+			}
+		}
+		root, err := sdk.New("root", append(a.Options(), sdk.WithStrategy(sdk.OneForAll), sdk.WithEventHook(stop))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		failed := false
+		for _, spec := range []sdk.Spec{
+			{Name: "a", Backoff: sdk.NoBackoff, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+				if !failed {
+					failed = true
+					return errors.New("boom")
+				}
+				<-ctx.Done()
+				return nil
+			})},
+			{Name: "b", Backoff: sdk.NoBackoff, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+				<-ctx.Done()
+				return nil
+			})},
+		} {
+			if err := root.Add(spec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := root.Serve(ctx); err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+		own := collect(t, reader)[ScopeName]
+		assertMetric(t, own, MetricChildRestarts, "{restart}", counter(
+			point(1, lifecycle.AttrChildPath.String("/root/a"), AttrRestartReason.String("error")),
+			point(1, lifecycle.AttrChildPath.String("/root/b"), AttrRestartReason.String(ReasonSibling)),
+		))
+	})
+}
+
+func TestAdapterMeltdownAndAbandoned(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer mp.Shutdown(context.Background())
+	a, err := New(WithMeterProvider(mp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	a.hook(sdk.Event{Type: sdk.EventMeltdown, Path: "/root", Err: &sdk.MeltdownError{Path: "/root"}})
+	a.hook(sdk.Event{Type: sdk.EventChildAbandoned, Path: "/root/slow"})
+	a.hook(sdk.Event{Type: sdk.EventChildEnded, Path: "/root/slow"})
+	own := collect(t, reader)[ScopeName]
+	assertMetric(t, own, MetricMeltdowns, "{meltdown}", counter(point(1, lifecycle.AttrSupervisorPath.String("/root"))))
+	assertMetric(t, own, MetricChildAbandoned, "{child}", counter(point(1, lifecycle.AttrChildPath.String("/root/slow"))))
+	if n := len(a.add); n != 1 {
+		t.Errorf("%d cached option sets after the child ended, want 1 (the supervisor's)", n)
+	}
+}
+
+type typedErr struct{}
+
+func (typedErr) Error() string     { return "typed" }
+func (typedErr) ErrorType() string { return "typed" }
+
+func TestErrorType(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{errors.New("boom"), "_OTHER"},
+		{nil, "_OTHER"},
+		{&sdk.PanicError{Value: "x"}, "panic"},
+		{&sdk.PanicError{Value: typedErr{}}, "panic"},
+		{errors.Join(errors.New("a"), typedErr{}), "typed"},
+		{&sdk.FatalError{Err: sdk.ErrFatal}, "fatal"},
+	} {
+		if got := errorType(tc.err); got != tc.want {
+			t.Errorf("errorType(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}
+
+func TestErrorTypesBounded(t *testing.T) {
+	a, err := New(WithMeterProvider(noop.NewMeterProvider()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	for i := range 100 {
+		a.errTypeSlot(string(rune('A' + i)))
+	}
+	if len(a.errTypes) != maxErrorTypes {
+		t.Errorf("%d error types interned, want %d", len(a.errTypes), maxErrorTypes)
+	}
+	if v := a.errTypeSlot("unseen"); v != vDurOther {
+		t.Errorf("slot of a type past the bound = %d, want _OTHER's %d", v, vDurOther)
+	}
+}
+
+func hookAllocs(t *testing.T, a *Adapter) float64 {
+	exits := []sdk.Event{
+		{Type: sdk.EventChildExited, Path: "/root/x", Attempt: 1, Exit: sdk.ExitError, Err: errors.New("boom"), Ran: time.Millisecond},
+		{Type: sdk.EventChildExited, Path: "/root/x", Attempt: 1, Exit: sdk.ExitPanic, Err: &sdk.PanicError{Value: "x"}, Ran: time.Millisecond},
+		{Type: sdk.EventChildExited, Path: "/root/x", Attempt: 1, Exit: sdk.ExitStopped, Ran: time.Second},
+	}
+	restart := sdk.Event{Type: sdk.EventChildRestarting, Path: "/root/x", Attempt: 1}
+	run := func() {
+		for _, e := range exits {
+			a.hook(e)
+			a.hook(restart)
+		}
+	}
+	run() // warm up: fills the caches
+	return testing.AllocsPerRun(1000, run)
+}
+
+func TestHookAllocsNothing(t *testing.T) {
+	a, err := New(WithMeterProvider(noop.NewMeterProvider()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if n := hookAllocs(t, a); n != 0 {
+		t.Errorf("noop provider: %v allocations per run of 6 events, want 0", n)
+	}
+
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	defer mp.Shutdown(context.Background())
+	b, err := New(WithMeterProvider(mp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	t.Logf("SDK provider: %v allocations per run of 6 events (reported, not asserted)", hookAllocs(t, b))
+}

@@ -1,0 +1,175 @@
+package otelsup
+
+import (
+	"errors"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+
+	"github.com/supervisor-sdk/supervisor/lifecycle"
+	"github.com/supervisor-sdk/supervisor/sdk"
+)
+
+// Names of the instruments the adapter creates itself. The state sets
+// (lifecycle.MetricChildStatus and lifecycle.MetricSupervisorStatus) come
+// from package lifecycle.
+const (
+	MetricChildRestarts        = "supervisor.child.restarts"
+	MetricChildExits           = "supervisor.child.exits"
+	MetricChildAttemptDuration = "supervisor.child.attempt.duration"
+	MetricMeltdowns            = "supervisor.meltdowns"
+	MetricChildAbandoned       = "supervisor.child.abandoned"
+)
+
+// Attributes of the adapter's series besides [lifecycle.AttrChildPath],
+// [lifecycle.AttrSupervisorPath] and error.type.
+const (
+	// AttrRestartReason is why a child was restarted: its own exit kind
+	// (error, panic, normal) or sibling.
+	AttrRestartReason attribute.Key = "supervisor.restart.reason"
+	// AttrExitKind is how an attempt ended: normal, error, panic or stopped.
+	AttrExitKind attribute.Key = "supervisor.exit.kind"
+)
+
+// ReasonSibling is the restart reason of a child restarted because of a
+// sibling (one_for_all, rest_for_one) rather than its own exit.
+const ReasonSibling = "sibling"
+
+// durationBounds are the histogram buckets of attempt durations, in
+// seconds: the semconv HTTP boundaries for attempts that fail fast, then
+// longer ones up to an hour for attempts that ran for a while.
+var durationBounds = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60, 300, 900, 3600}
+
+// Cache slots of the Add options (v in cacheKey). The values are
+// enumerated, so a path has at most vLast of them.
+const (
+	vRestartError uint8 = iota + 1
+	vRestartPanic
+	vRestartNormal
+	vRestartSibling
+	vExitNormal
+	vExitError
+	vExitPanic
+	vExitStopped
+	vMeltdown
+	vAbandoned
+	vLast = vAbandoned
+)
+
+// Slots of the Record options: 0 is a duration without error.type, then one
+// per interned error.type value.
+const (
+	vDurNone  uint8 = 0
+	vDurOther uint8 = 1 // "_OTHER"
+	vDurPanic uint8 = 2 // "panic", the sdk's PanicError
+	// maxErrorTypes bounds the distinct error.type values; later ones are
+	// reported as _OTHER.
+	maxErrorTypes = 32
+)
+
+type cacheKey struct {
+	path string
+	v    uint8
+}
+
+// instruments are created once by newInstruments. Any of them may be nil
+// if the provider failed to create it; record skips those.
+type instruments struct {
+	restarts  metric.Int64Counter
+	exits     metric.Int64Counter
+	duration  metric.Float64Histogram
+	meltdowns metric.Int64Counter
+	abandoned metric.Int64Counter
+}
+
+func newInstruments(meter metric.Meter) (instruments, error) {
+	var ins instruments
+	var err, e error
+	ins.restarts, e = meter.Int64Counter(MetricChildRestarts,
+		metric.WithUnit("{restart}"),
+		metric.WithDescription("Restarts of supervised children, by reason."))
+	err = errors.Join(err, e)
+	ins.exits, e = meter.Int64Counter(MetricChildExits,
+		metric.WithUnit("{exit}"),
+		metric.WithDescription("Ended attempts of supervised children, by exit kind."))
+	err = errors.Join(err, e)
+	ins.duration, e = meter.Float64Histogram(MetricChildAttemptDuration,
+		metric.WithUnit("s"),
+		metric.WithDescription("How long attempts of supervised children ran; error.type is set for failed attempts."),
+		metric.WithExplicitBucketBoundaries(durationBounds...))
+	err = errors.Join(err, e)
+	ins.meltdowns, e = meter.Int64Counter(MetricMeltdowns,
+		metric.WithUnit("{meltdown}"),
+		metric.WithDescription("Times a supervisor exceeded its restart intensity and gave up."))
+	err = errors.Join(err, e)
+	ins.abandoned, e = meter.Int64Counter(MetricChildAbandoned,
+		metric.WithUnit("{child}"),
+		metric.WithDescription("Children abandoned because they did not stop within their stop timeout."))
+	err = errors.Join(err, e)
+	return ins, err
+}
+
+// addAttrs builds the attribute options of slot v for path. Called on a
+// cache miss only.
+func addAttrs(path string, v uint8) []metric.AddOption {
+	child := lifecycle.AttrChildPath.String(path)
+	var set attribute.Set
+	switch v {
+	case vRestartError, vRestartPanic, vRestartNormal, vRestartSibling:
+		set = attribute.NewSet(child, AttrRestartReason.String(restartReasons[v-vRestartError]))
+	case vExitNormal, vExitError, vExitPanic, vExitStopped:
+		set = attribute.NewSet(child, AttrExitKind.String(sdk.ExitKind(v-vExitNormal+1).String()))
+	case vMeltdown:
+		set = attribute.NewSet(lifecycle.AttrSupervisorPath.String(path))
+	default: // vAbandoned
+		set = attribute.NewSet(child)
+	}
+	return []metric.AddOption{metric.WithAttributeSet(set)}
+}
+
+var restartReasons = [...]string{
+	vRestartError - vRestartError:   sdk.ExitError.String(),
+	vRestartPanic - vRestartError:   sdk.ExitPanic.String(),
+	vRestartNormal - vRestartError:  sdk.ExitNormal.String(),
+	vRestartSibling - vRestartError: ReasonSibling,
+}
+
+// restartSlot maps the exit kind a restart follows to its cache slot.
+func restartSlot(k sdk.ExitKind) uint8 {
+	switch k {
+	case sdk.ExitError:
+		return vRestartError
+	case sdk.ExitPanic:
+		return vRestartPanic
+	case sdk.ExitNormal:
+		return vRestartNormal
+	}
+	return vRestartSibling
+}
+
+// exitSlot maps an exit kind to its cache slot; 0 for an unknown kind.
+func exitSlot(k sdk.ExitKind) uint8 {
+	if k < sdk.ExitNormal || k > sdk.ExitStopped {
+		return 0
+	}
+	return vExitNormal + uint8(k) - uint8(sdk.ExitNormal)
+}
+
+// errorTyper is implemented by errors that name their own, low-cardinality
+// error.type, as the sdk's error types do.
+type errorTyper interface {
+	error
+	ErrorType() string
+}
+
+// errorType returns the error.type of a failed attempt: the ErrorType of
+// the first error in err's tree that has one, else _OTHER.
+func errorType(err error) string {
+	if et, ok := errors.AsType[errorTyper](err); ok {
+		if s := et.ErrorType(); s != "" {
+			return s
+		}
+	}
+	return semconv.ErrorTypeOther.Value.AsString()
+}
