@@ -26,11 +26,11 @@
 //
 // Attribute values:
 //
-//   - supervisor.restart.reason: error, panic or normal when the child is
+//   - supervisor.restart.reason: error, panic, stale or normal when the child is
 //     restarted after its own exit of that kind; sibling when its strategy
 //     restarted it because another child exited.
-//   - supervisor.exit.kind: normal, error, panic or stopped (the supervisor
-//     cancelled the attempt), as [sdk.ExitKind].
+//   - supervisor.exit.kind: normal, error, panic, stale (no heartbeat) or
+//     stopped (the supervisor cancelled the attempt), as [sdk.ExitKind].
 //   - error.type, set only for attempts that ended with an error or a
 //     panic: the ErrorType() string of the first error in the chain that
 //     has such a method (the sdk's own errors do; a recovered panic is

@@ -26,9 +26,10 @@ const (
 // [lifecycle.AttrSupervisorPath] and error.type.
 const (
 	// AttrRestartReason is why a child was restarted: its own exit kind
-	// (error, panic, normal) or sibling.
+	// (error, panic, normal, stale) or sibling.
 	AttrRestartReason attribute.Key = "supervisor.restart.reason"
-	// AttrExitKind is how an attempt ended: normal, error, panic or stopped.
+	// AttrExitKind is how an attempt ended: normal, error, panic, stopped
+	// or stale.
 	AttrExitKind attribute.Key = "supervisor.exit.kind"
 )
 
@@ -48,10 +49,12 @@ const (
 	vRestartPanic
 	vRestartNormal
 	vRestartSibling
+	vRestartStale
 	vExitNormal
 	vExitError
 	vExitPanic
 	vExitStopped
+	vExitStale
 	vMeltdown
 	vAbandoned
 	vLast = vAbandoned
@@ -116,9 +119,9 @@ func addAttrs(path string, v uint8) []metric.AddOption {
 	child := lifecycle.AttrChildPath.String(path)
 	var set attribute.Set
 	switch v {
-	case vRestartError, vRestartPanic, vRestartNormal, vRestartSibling:
+	case vRestartError, vRestartPanic, vRestartNormal, vRestartSibling, vRestartStale:
 		set = attribute.NewSet(child, AttrRestartReason.String(restartReasons[v-vRestartError]))
-	case vExitNormal, vExitError, vExitPanic, vExitStopped:
+	case vExitNormal, vExitError, vExitPanic, vExitStopped, vExitStale:
 		set = attribute.NewSet(child, AttrExitKind.String(sdk.ExitKind(v-vExitNormal+1).String()))
 	case vMeltdown:
 		set = attribute.NewSet(lifecycle.AttrSupervisorPath.String(path))
@@ -133,6 +136,7 @@ var restartReasons = [...]string{
 	vRestartPanic - vRestartError:   sdk.ExitPanic.String(),
 	vRestartNormal - vRestartError:  sdk.ExitNormal.String(),
 	vRestartSibling - vRestartError: ReasonSibling,
+	vRestartStale - vRestartError:   sdk.ExitStale.String(),
 }
 
 // restartSlot maps the exit kind a restart follows to its cache slot.
@@ -144,13 +148,15 @@ func restartSlot(k sdk.ExitKind) uint8 {
 		return vRestartPanic
 	case sdk.ExitNormal:
 		return vRestartNormal
+	case sdk.ExitStale:
+		return vRestartStale
 	}
 	return vRestartSibling
 }
 
 // exitSlot maps an exit kind to its cache slot; 0 for an unknown kind.
 func exitSlot(k sdk.ExitKind) uint8 {
-	if k < sdk.ExitNormal || k > sdk.ExitStopped {
+	if k < sdk.ExitNormal || k > sdk.ExitStale {
 		return 0
 	}
 	return vExitNormal + uint8(k) - uint8(sdk.ExitNormal)

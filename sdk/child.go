@@ -36,7 +36,35 @@ type child struct {
 	plan                *restartPlan // restart this child belongs to
 	stopFor             *restartPlan // restart this child's stop is part of
 	abandoned, ended    bool
-	causes              [ExitStopped + 1]string // built once: a restart formats nothing
+	causes              [exitKinds]string // built once: a restart formats nothing
+
+	handle *handle         // what Ready and Heartbeat reach through the context
+	base   context.Context // parent of the child's attempt contexts
+
+	pending  bool // waiting for its dependencies before launching
+	ready    bool // the running attempt signalled readiness
+	paused   bool // held by an operator until resumed
+	failErr  error
+	failKind ExitKind // why the supervisor stopped the attempt as a failure
+
+	startTimer, liveTimer *time.Timer
+
+	lastErr    error
+	lastPanic  *PanicError
+	outcome    StopOutcome
+	stopWaited time.Duration
+
+	cmd *command // the operator command waiting for this child's stop
+}
+
+// stopTimers disarms the timers of the child's current attempt.
+func (c *child) stopTimers() {
+	for _, t := range []**time.Timer{&c.stopTimer, &c.startTimer, &c.liveTimer} {
+		if *t != nil {
+			(*t).Stop()
+			*t = nil
+		}
+	}
 }
 
 // exitCause names the child's exit of kind k as the cause of a restart.

@@ -25,6 +25,10 @@ const (
 	EventStaleExit                            // an exit from a superseded attempt was ignored
 	EventMeltdown                             // the restart intensity was exceeded
 	EventSupervisorState                      // the supervisor's own lifecycle moved (From → To)
+	EventChildReady                           // the attempt signalled readiness
+	EventChildPending                         // the child waits for its dependencies before starting
+	EventChildStale                           // the child missed its heartbeat; it is stopped as failed
+	EventCommand                              // an operator command arrived; RequestedBy and Cause say who and why
 )
 
 var eventLabels = [...]string{
@@ -33,6 +37,8 @@ var eventLabels = [...]string{
 	EventChildRestarting: "child_restarting", EventChildStopping: "child_stopping", EventChildStopped: "child_stopped",
 	EventChildAbandoned: "child_abandoned", EventChildEnded: "child_ended", EventStaleExit: "stale_exit",
 	EventMeltdown: "meltdown", EventSupervisorState: "supervisor_state",
+	EventChildReady: "child_ready", EventChildPending: "child_pending", EventChildStale: "child_stale",
+	EventCommand: "command",
 }
 
 func (t EventType) String() string {
@@ -53,8 +59,8 @@ type Event struct {
 	// Supervisor is the path of the supervisor that emitted the event.
 	Supervisor string
 	// Attempt counts the child's launches, from 1. Generation counts the
-	// times the supervisor restarted the child because of something other
-	// than the child's own exit (a sibling's failure), from 1.
+	// times the child was restarted because of something other than its
+	// own exit (a sibling's failure, an operator), from 0.
 	Attempt    uint64
 	Generation uint64
 	// From and To are the lifecycle states around the event, when it moved
@@ -64,6 +70,11 @@ type Event struct {
 	Err      error
 	// Cause says why the supervisor acted, e.g. "sibling /root/db failed".
 	Cause string
+	// RequestedBy names who asked, for operator commands and shutdowns.
+	RequestedBy string
+	// Command is the operator command, for EventCommand: restart, remove,
+	// pause, resume or shutdown.
+	Command string
 	// Delay is the scheduled backoff; Ran how long the attempt ran; Waited
 	// how long the supervisor waited for a stop.
 	Delay, Ran, Waited time.Duration
@@ -86,6 +97,12 @@ func (e Event) String() string {
 	}
 	if e.Delay > 0 {
 		s += " delay=" + e.Delay.String()
+	}
+	if e.Command != "" {
+		s += " command=" + e.Command
+	}
+	if e.RequestedBy != "" {
+		s += fmt.Sprintf(" by=%q", e.RequestedBy)
 	}
 	if e.Cause != "" {
 		s += fmt.Sprintf(" cause=%q", e.Cause)

@@ -10,15 +10,16 @@ import (
 type Option func(*config)
 
 type config struct {
-	strategy     Strategy
-	intensity    Intensity
-	autoShutdown AutoShutdown
-	hooks        []func(Event)
-	passPanics   bool
-	rand         Rand
-	metrics      *lifecycle.StateMetrics
-	metricsSet   bool
-	removeEnded  bool // pools forget children that end for good
+	strategy      Strategy
+	intensity     Intensity
+	autoShutdown  AutoShutdown
+	hooks         []func(Event)
+	passPanics    bool
+	rand          Rand
+	metrics       *lifecycle.StateMetrics
+	metricsSet    bool
+	removeEnded   bool // pools forget children that end for good
+	shutdownOrder ShutdownOrder
 }
 
 // Strategy decides which children restart together.

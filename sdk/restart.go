@@ -47,11 +47,15 @@ const (
 	// ExitPanic: Serve panicked; the panic was recovered.
 	ExitPanic
 	// ExitStopped: the supervisor cancelled the attempt (shutdown, sibling
-	// restart, meltdown) and Serve returned.
+	// restart, meltdown, operator) and Serve returned.
 	ExitStopped
+	// ExitStale: the child stopped sending heartbeats for longer than its
+	// StaleAfter, and the supervisor stopped it as failed.
+	ExitStale
+	exitKinds // number of kinds, for arrays indexed by kind
 )
 
-var exitLabels = [...]string{ExitNormal: "normal", ExitError: "error", ExitPanic: "panic", ExitStopped: "stopped"}
+var exitLabels = [...]string{ExitNormal: "normal", ExitError: "error", ExitPanic: "panic", ExitStopped: "stopped", ExitStale: "stale"}
 
 func (k ExitKind) String() string {
 	if k > 0 && int(k) < len(exitLabels) {
@@ -60,8 +64,9 @@ func (k ExitKind) String() string {
 	return fmt.Sprintf("exit(%d)", uint8(k))
 }
 
-// Abnormal reports whether the exit is a failure: an error or a panic.
-func (k ExitKind) Abnormal() bool { return k == ExitError || k == ExitPanic }
+// Abnormal reports whether the exit is a failure: an error, a panic or a
+// missed heartbeat.
+func (k ExitKind) Abnormal() bool { return k == ExitError || k == ExitPanic || k == ExitStale }
 
 // Exit describes one ended attempt, as given to [Spec.RestartIf].
 type Exit struct {

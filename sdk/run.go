@@ -34,15 +34,28 @@ type run struct {
 	err      error
 	lost     []string // paths of abandoned children
 	declared uint64   // declaration counter, orders restart scopes
+	report   *Report  // set when the supervisor has ended
+	result   error    // what Serve returns
+
+	startup  bool          // the initial start is in progress
+	started  chan struct{} // closed when it completes or fails
+	startErr error         // why it failed
 }
 
 type msgKind uint8
 
 const (
-	msgExit        msgKind = iota + 1 // an attempt returned
-	msgStopTimeout                    // a stopping attempt overran its stop timeout
-	msgPlanDue                        // a restart's backoff elapsed
-	msgAdd                            // Add while serving
+	msgExit         msgKind = iota + 1 // an attempt returned
+	msgStopTimeout                     // a stopping attempt overran its stop timeout
+	msgPlanDue                         // a restart's backoff elapsed
+	msgAdd                             // Add while serving
+	msgShutdown                        // Shutdown, or a tighter deadline for it
+	msgDeadline                        // the overall shutdown deadline passed
+	msgControl                         // an operator command
+	msgReady                           // a child signalled readiness
+	msgStartTimeout                    // a child did not become ready in time
+	msgStaleCheck                      // time to check a child's heartbeat
+	msgStatus                          // a status snapshot is wanted
 )
 
 // msg is a value, not an interface, so that posting allocates nothing.
@@ -56,6 +69,8 @@ type msg struct {
 	plan    *restartPlan
 	spec    *Spec
 	reply   chan error
+	ctl     *command
+	status  chan Status
 }
 
 // post hands m to the loop, or reports false when the loop has finished.
@@ -73,6 +88,10 @@ func (s *Supervisor) begin(ctx context.Context) (*run, error) {
 	if s.run != nil {
 		s.mu.Unlock()
 		return nil, ErrAlreadyRunning
+	}
+	if err := checkDependencies(s.specs); err != nil {
+		s.mu.Unlock()
+		return nil, err // nothing has started
 	}
 	if prev := s.last.Load(); prev != nil {
 		prev.retire() // a new Serve reports under the same paths
@@ -93,6 +112,8 @@ func (s *Supervisor) begin(ctx context.Context) (*run, error) {
 		done:    make(chan struct{}),
 		byName:  make(map[string]*child),
 		window:  newRestartWindow(s.cfg.intensity),
+		startup: true,
+		started: make(chan struct{}),
 	}
 	s.run = r
 	s.last.Store(r)
@@ -144,6 +165,11 @@ func (r *run) declare(spec Spec) (*child, error) {
 		starts:  make(chan attemptStart, 1),
 		backoff: newBackoffState(*spec.Backoff, r.cfg.rand),
 	}
+	c.handle = &handle{r: r, c: c}
+	// Attempts derive from a per-child context carrying the handle, so
+	// Ready and Heartbeat find their child without an allocation per
+	// attempt.
+	c.base = context.WithValue(r.base, handleKey{}, c.handle)
 	r.children = append(r.children, c)
 	r.byName[spec.Name] = c
 	r.emit(Event{Type: EventChildAdded, Path: path})
@@ -151,33 +177,30 @@ func (r *run) declare(spec Spec) (*child, error) {
 }
 
 func (r *run) loop(ctx context.Context) error {
-	r.moveSelf(lifecycle.StateAlive, "children starting")
-	for _, c := range r.children {
-		r.launch(c, "initial start")
-	}
+	r.startChildren()
 	ctxDone := ctx.Done()
 	for r.lc.Alive() {
 		select {
 		case <-ctxDone:
 			ctxDone = nil
-			by, reason := "context", fmt.Sprintf("context ended: %v", context.Cause(ctx))
+			cause, by, reason := CauseContext, "context", fmt.Sprintf("context ended: %v", context.Cause(ctx))
 			var sc *stopCause
 			if errors.As(context.Cause(ctx), &sc) {
-				by, reason = "parent", sc.reason // a nested supervisor stopped by its parent
+				cause, by, reason = CauseParent, "parent", sc.reason // a nested supervisor stopped by its parent
 			}
-			r.beginShutdown(by, reason, lifecycle.StateCompleted, nil)
+			r.beginShutdown(cause, by, reason, lifecycle.StateCompleted, nil)
 		case m := <-r.mailbox:
 			r.handle(m)
 		}
 	}
+	r.result = r.err
+	if len(r.lost) > 0 {
+		r.result = errors.Join(r.result, &AbandonedError{Children: r.lost})
+	}
 	r.s.mu.Lock()
 	r.finishRun()
 	r.s.mu.Unlock()
-	err := r.err
-	if len(r.lost) > 0 {
-		err = errors.Join(err, &AbandonedError{Children: r.lost})
-	}
-	return err
+	return r.result
 }
 
 // finishRun releases what the run holds. Callers hold s.mu.
@@ -185,9 +208,10 @@ func (r *run) finishRun() {
 	close(r.done)
 	for _, c := range r.children {
 		r.closeStarts(c)
-		if c.stopTimer != nil {
-			c.stopTimer.Stop()
-		}
+		c.stopTimers()
+	}
+	if r.shut != nil && r.shut.timer != nil {
+		r.shut.timer.Stop()
 	}
 	for _, p := range r.plans {
 		if p.timer != nil {
@@ -207,6 +231,23 @@ func (r *run) handle(m msg) {
 		r.onPlanDue(m.plan)
 	case msgAdd:
 		m.reply <- r.onAdd(*m.spec)
+	case msgShutdown:
+		r.beginShutdown(m.ctl.cause, m.ctl.by, m.ctl.reason, lifecycle.StateCompleted, nil)
+		if !m.ctl.deadline.IsZero() {
+			r.tighten(m.ctl.deadline)
+		}
+	case msgDeadline:
+		r.abandonAll()
+	case msgControl:
+		r.onControl(m.ctl)
+	case msgReady:
+		r.onReady(m.c, m.attempt)
+	case msgStartTimeout:
+		r.onStartTimeout(m.c, m.attempt)
+	case msgStaleCheck:
+		r.onStaleCheck(m.c, m.attempt)
+	case msgStatus:
+		m.status <- r.status()
 	}
 }
 
@@ -217,6 +258,11 @@ func (r *run) onAdd(spec Spec) error {
 	if _, dup := r.byName[spec.Name]; dup {
 		return &SpecError{Child: spec.Name, Field: "Name", Problem: "is already used by a sibling"}
 	}
+	for i, d := range spec.DependsOn {
+		if r.byName[d] == nil {
+			return &SpecError{Child: spec.Name, Field: fmt.Sprintf("DependsOn[%d]", i), Problem: fmt.Sprintf("%q is not a sibling", d)}
+		}
+	}
 	c, err := r.declare(spec)
 	if err != nil {
 		return err
@@ -225,7 +271,7 @@ func (r *run) onAdd(spec Spec) error {
 	r.s.specs = append(r.s.specs, spec)
 	r.s.names[spec.Name] = struct{}{}
 	r.s.mu.Unlock()
-	r.launch(c, "added")
+	r.launchWhenDepsUp(c, "added")
 	return nil
 }
 
@@ -240,16 +286,22 @@ func (r *run) launch(c *child, cause string) {
 		r.move(c, lifecycle.StateStarting, cause)
 	}
 	r.emit(Event{Type: EventChildStarting, Path: c.path, Attempt: c.attempt, Generation: c.generation, Cause: cause, Restarts: c.restarts})
-	ctx, cancel := context.WithCancelCause(r.base)
+	ctx, cancel := context.WithCancelCause(c.base)
 	c.cancel, c.running, c.stopping, c.startedAt = cancel, true, false, time.Now()
 	if !c.hasGoroutine {
 		c.hasGoroutine = true
 		labels := pprof.WithLabels(r.base, pprof.Labels("supervisor", r.path, "child", c.spec.Name))
 		go r.goroutine(c, labels)
 	}
+	c.ready, c.failErr = false, nil
+	c.handle.attempt.Store(c.attempt)
 	c.starts <- attemptStart{ctx: ctx, attempt: c.attempt}
 	r.move(c, lifecycle.StateRunning, "")
 	r.emit(Event{Type: EventChildRunning, Path: c.path, Attempt: c.attempt, Generation: c.generation, From: lifecycle.StateStarting, To: lifecycle.StateRunning})
+	r.armAttemptTimers(c)
+	if !c.spec.Readiness {
+		r.childUp()
+	}
 }
 
 func (r *run) onExit(m msg) {
@@ -270,25 +322,33 @@ func (r *run) onExit(m msg) {
 	ran := now.Sub(c.startedAt)
 	c.running = false
 	c.cancel(errAttemptEnded)
-	if c.stopTimer != nil {
-		c.stopTimer.Stop()
-		c.stopTimer = nil
-	}
+	c.stopTimers()
 	err := m.err
 	if m.panic != nil {
 		err = m.panic
 	}
 	kind := classify(m.err, m.panic != nil, c.stopping)
+	if c.stopping && c.failErr != nil && r.shut == nil {
+		// The supervisor stopped the attempt because it failed (no
+		// heartbeat, not ready in time): its exit is that failure.
+		r.emit(Event{Type: EventChildStopped, Path: c.path, Attempt: c.attempt, Waited: now.Sub(c.stopAt)})
+		c.stopping, kind, err = false, c.failKind, c.failErr
+	}
 	switch {
 	case kind.Abnormal():
 		if rs := c.spec.Backoff.ResetAfter; rs > 0 && ran >= rs {
 			c.failures = 0
 		}
 		c.failures++
+		c.lastErr = err
 	case kind == ExitNormal:
 		c.failures = 0
+		if err != nil {
+			c.lastErr = err
+		}
 	}
 	if m.panic != nil {
+		c.lastPanic = m.panic
 		r.emit(Event{Type: EventChildPanicked, Path: c.path, Attempt: c.attempt, Err: m.panic, Ran: ran, Failures: c.failures})
 	}
 	r.emit(Event{Type: EventChildExited, Path: c.path, Attempt: c.attempt, Generation: c.generation, Exit: kind, Err: err, Ran: ran, Failures: c.failures})
@@ -297,18 +357,26 @@ func (r *run) onExit(m msg) {
 	}
 	if c.stopping {
 		c.stopping = false
-		r.emit(Event{Type: EventChildStopped, Path: c.path, Attempt: c.attempt, Waited: now.Sub(c.stopAt)})
+		c.outcome, c.stopWaited = OutcomeGraceful, now.Sub(c.stopAt)
+		r.emit(Event{Type: EventChildStopped, Path: c.path, Attempt: c.attempt, Waited: c.stopWaited})
 		r.afterStop(c)
 		return
 	}
+	r.answer(c, ErrChildExited) // a command waiting for this attempt
 	if r.shut != nil {
 		// Ended on its own while its siblings are being stopped.
+		c.outcome = OutcomeAlreadyExited
 		r.endOwn(c, kind, err)
+		return
+	}
+	if r.startup && c.spec.Readiness && !c.ready {
+		r.endOwn(c, kind, err)
+		r.startFailed(c, err)
 		return
 	}
 	if errors.Is(err, ErrFatal) {
 		r.endOwn(c, kind, err)
-		r.beginShutdown(c.path, "fatal error from child: "+err.Error(), lifecycle.StateFailed, &FatalError{Child: c.path, Err: err})
+		r.beginShutdown(CauseFatal, c.path, "fatal error from child: "+err.Error(), lifecycle.StateFailed, &FatalError{Child: c.path, Err: err})
 		return
 	}
 	if !shouldRestart(&c.spec, Exit{Kind: kind, Err: err, Attempt: c.attempt}) {
@@ -319,7 +387,7 @@ func (r *run) onExit(m msg) {
 	if kind.Abnormal() && r.window.record(now) {
 		r.endOwn(c, kind, err)
 		r.emit(Event{Type: EventMeltdown, Path: r.path, Cause: c.path + " exceeded the restart intensity", Err: err})
-		r.beginShutdown("intensity", fmt.Sprintf("meltdown: more than %d restarts in %s (last: %s)", r.cfg.intensity.MaxRestarts, r.cfg.intensity.Period, c.path),
+		r.beginShutdown(CauseMeltdown, "intensity", fmt.Sprintf("meltdown: more than %d restarts in %s (last: %s)", r.cfg.intensity.MaxRestarts, r.cfg.intensity.Period, c.path),
 			lifecycle.StateFailed, &MeltdownError{Path: r.path, Restarts: r.window.count(now), Intensity: r.cfg.intensity})
 		return
 	}
@@ -392,30 +460,35 @@ func (r *run) onStopTimeout(c *child, attempt uint64) {
 	if c.attempt != attempt || !c.running || !c.stopping {
 		return // it stopped in time; the timer raced the exit
 	}
-	waited := time.Since(c.stopAt)
-	c.running, c.stopping, c.abandoned = false, false, true
-	c.stopTimer = nil
-	r.lost = append(r.lost, c.path)
-	r.emit(Event{Type: EventChildAbandoned, Path: c.path, Attempt: c.attempt, Waited: waited})
-	r.end(c, lifecycle.ExitReport{State: lifecycle.StateFailed, Phase: "stop",
-		Reason: fmt.Sprintf("did not stop within %s; abandoned", c.spec.StopTimeout)})
+	r.abandon(c, fmt.Sprintf("did not stop within %s", c.spec.StopTimeout))
 	r.afterStop(c)
 }
 
-// afterStop continues whatever the child's stop was part of.
+// abandon gives up on a stopping attempt that has not returned. It is
+// reported, ends failed and never runs again: its goroutine may still be
+// inside Serve, and a second attempt would run beside it.
+func (r *run) abandon(c *child, why string) {
+	c.stopWaited = time.Since(c.stopAt)
+	c.running, c.stopping, c.abandoned = false, false, true
+	c.outcome = OutcomeAbandoned
+	c.stopTimers()
+	r.lost = append(r.lost, c.path)
+	r.emit(Event{Type: EventChildAbandoned, Path: c.path, Attempt: c.attempt, Waited: c.stopWaited, Cause: why})
+	r.end(c, lifecycle.ExitReport{State: lifecycle.StateFailed, Phase: "stop", Reason: why + "; abandoned"})
+}
+
+// afterStop continues whatever the child's stop was part of: an operator
+// command, a strategy restart, or the supervisor's shutdown.
 func (r *run) afterStop(c *child) {
+	if c.cmd != nil {
+		r.finishCommand(c)
+	}
 	if p := c.stopFor; p != nil {
 		c.stopFor = nil
 		r.planStopped(p, c)
 	}
 	if r.shut != nil {
-		if !c.ended {
-			r.end(c, lifecycle.ExitReport{State: lifecycle.StateStopped, Phase: "shutdown", Reason: r.shut.reason})
-		}
-		if r.shut.current == c {
-			r.shut.current = nil
-			r.shutdownNext()
-		}
+		r.stoppedDuringShutdown(c)
 	}
 }
 

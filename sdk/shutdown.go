@@ -1,46 +1,67 @@
 package sdk
 
 import (
+	"fmt"
 	"slices"
+	"time"
 
 	"github.com/supervisor-sdk/supervisor/lifecycle"
 )
 
-// shutdown is a stop of the whole supervisor in progress: children stop
-// one at a time in reverse declaration order, each within its own stop
-// timeout counted from its own stop request.
+// ShutdownOrder says how a supervisor stops its children.
+type ShutdownOrder uint8
+
+const (
+	// StopInReverse stops children one at a time in reverse declaration
+	// order, as OTP does: each child stops before the ones it was started
+	// after.
+	StopInReverse ShutdownOrder = iota
+	// StopAllAtOnce cancels every child at once and waits for all of
+	// them, each within its own stop timeout.
+	StopAllAtOnce
+)
+
+// WithShutdownOrder sets how children stop. The default is StopInReverse.
+func WithShutdownOrder(o ShutdownOrder) Option { return func(c *config) { c.shutdownOrder = o } }
+
+// shutdown is a stop of the whole supervisor in progress.
 type shutdown struct {
-	reason  string
-	final   lifecycle.State
-	queue   []*child
-	current *child
+	cause      Cause
+	by, reason string
+	final      lifecycle.State
+	queue      []*child // not yet asked to stop, in stop order
+	waiting    map[*child]struct{}
+	deadline   time.Time
+	timer      *time.Timer
 }
 
 // beginShutdown starts stopping the supervisor. The first cause wins.
-func (r *run) beginShutdown(by, reason string, final lifecycle.State, err error) {
+func (r *run) beginShutdown(cause Cause, by, reason string, final lifecycle.State, err error) {
 	if r.shut != nil {
 		return
 	}
 	from := r.lc.State()
 	if _, _, e := r.lc.RequestShutdown(by, reason); e == nil && r.lc.State() != from {
-		r.emit(Event{Type: EventSupervisorState, Path: r.path, From: from, To: r.lc.State(), Cause: reason})
+		r.emit(Event{Type: EventSupervisorState, Path: r.path, From: from, To: r.lc.State(), Cause: reason, RequestedBy: by})
 	}
 	r.err = err
-	r.shut = &shutdown{reason: reason, final: final, queue: slices.Clone(r.children)}
+	r.shut = &shutdown{cause: cause, by: by, reason: reason, final: final,
+		queue: slices.Clone(r.children), waiting: make(map[*child]struct{})}
 	slices.Reverse(r.shut.queue)
 	for _, p := range r.plans {
 		if p.timer != nil {
 			p.timer.Stop()
 		}
 	}
+	r.failStarting(fmt.Errorf("sdk: supervisor %s shut down during start: %s", r.path, reason))
 	r.shutdownNext()
 }
 
-// shutdownNext stops the next child that still runs, or ends the
-// supervisor when none is left.
+// shutdownNext asks the next children to stop, or ends the supervisor when
+// nothing is left to wait for.
 func (r *run) shutdownNext() {
 	sh := r.shut
-	for sh.current == nil && len(sh.queue) > 0 {
+	for len(sh.queue) > 0 && (r.cfg.shutdownOrder == StopAllAtOnce || len(sh.waiting) == 0) {
 		c := sh.queue[0]
 		sh.queue = sh.queue[1:]
 		c.plan = nil
@@ -50,13 +71,17 @@ func (r *run) shutdownNext() {
 			if !c.stopping {
 				r.stop(c, sh.reason)
 			}
-			sh.current = c
+			sh.waiting[c] = struct{}{}
 		default:
+			c.outcome = OutcomeAlreadyExited
 			r.end(c, lifecycle.ExitReport{State: lifecycle.StateStopped, Phase: "shutdown", Reason: sh.reason})
 		}
 	}
-	if sh.current != nil {
+	if len(sh.waiting) > 0 || len(sh.queue) > 0 {
 		return
+	}
+	if sh.timer != nil {
+		sh.timer.Stop()
 	}
 	from := r.lc.State()
 	rep := lifecycle.ExitReport{State: sh.final, Phase: "shutdown", Reason: sh.reason}
@@ -66,6 +91,56 @@ func (r *run) shutdownNext() {
 	if _, err := r.lc.Finish(rep); err == nil {
 		r.emit(Event{Type: EventSupervisorState, Path: r.path, From: from, To: sh.final, Cause: sh.reason})
 	}
+	r.report = r.buildReport()
+}
+
+// stoppedDuringShutdown is afterStop's shutdown branch.
+func (r *run) stoppedDuringShutdown(c *child) {
+	if !c.ended {
+		r.end(c, lifecycle.ExitReport{State: lifecycle.StateStopped, Phase: "shutdown", Reason: r.shut.reason})
+	}
+	if _, ok := r.shut.waiting[c]; ok {
+		delete(r.shut.waiting, c)
+		r.shutdownNext()
+	}
+}
+
+// tighten sets the overall shutdown deadline, if it is earlier than the
+// one in force. When it passes, every child still running is abandoned.
+func (r *run) tighten(deadline time.Time) {
+	sh := r.shut
+	if sh == nil || r.report != nil || (!sh.deadline.IsZero() && !deadline.Before(sh.deadline)) {
+		return
+	}
+	sh.deadline = deadline
+	if sh.timer != nil {
+		sh.timer.Stop()
+	}
+	d := time.Until(deadline)
+	if d <= 0 {
+		r.abandonAll()
+		return
+	}
+	sh.timer = time.AfterFunc(d, func() { r.post(msg{kind: msgDeadline}) })
+}
+
+// abandonAll gives up on every child that is still running: the overall
+// shutdown deadline has passed.
+func (r *run) abandonAll() {
+	sh := r.shut
+	if sh == nil || r.report != nil {
+		return
+	}
+	for _, c := range r.children {
+		if !c.running {
+			continue
+		}
+		if !c.stopping {
+			r.stop(c, sh.reason)
+		}
+		r.abandon(c, "the shutdown deadline passed")
+	}
+	r.shutdownNext()
 }
 
 // autoShutdown applies OTP's auto_shutdown after a significant child ended
@@ -85,5 +160,5 @@ func (r *run) autoShutdown(c *child) {
 	default:
 		return
 	}
-	r.beginShutdown(c.path, "significant child "+c.path+" ended", lifecycle.StateCompleted, nil)
+	r.beginShutdown(CauseAutoShutdown, c.path, "significant child "+c.path+" ended", lifecycle.StateCompleted, nil)
 }

@@ -3,6 +3,7 @@ package sdk
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 )
 
@@ -30,6 +31,21 @@ type Spec struct {
 	// after cancelling it, counted from that stop request; 0 takes the
 	// role's. A child still running after it is abandoned and reported.
 	StopTimeout time.Duration
+	// Readiness declares that the child signals when it is ready, by
+	// calling [Ready] with its context. Start waits for it, and siblings
+	// that depend on it start only once it is ready.
+	Readiness bool
+	// StartTimeout bounds how long a child that declares readiness may
+	// take to become ready; 0 takes one minute. During Start, missing it
+	// fails the start; later, it is a failure of the attempt.
+	StartTimeout time.Duration
+	// DependsOn names siblings that must be up (ready, or running for a
+	// child that does not declare readiness) before this child starts.
+	DependsOn []string
+	// StaleAfter, when positive, makes the child's liveness count: a child
+	// that has not called [Heartbeat] for this long is stopped as failed
+	// (ExitStale) and handled by its restart type.
+	StaleAfter time.Duration
 	// Significant children end their supervisor when they end on their own
 	// and are not restarted (see [WithAutoShutdown]). Only transient and
 	// temporary children may be significant, as in OTP.
@@ -65,6 +81,24 @@ func (s Spec) normalize() (Spec, error) {
 	if s.StopTimeout < 0 {
 		return bad("StopTimeout", "is negative (%s)", s.StopTimeout)
 	}
+	if s.StartTimeout < 0 {
+		return bad("StartTimeout", "is negative (%s)", s.StartTimeout)
+	}
+	if s.StartTimeout > 0 && !s.Readiness {
+		return bad("StartTimeout", "is set but the child does not declare Readiness")
+	}
+	if s.StaleAfter < 0 {
+		return bad("StaleAfter", "is negative (%s)", s.StaleAfter)
+	}
+	for i, d := range s.DependsOn {
+		if d == s.Name {
+			return bad(fmt.Sprintf("DependsOn[%d]", i), "a child cannot depend on itself")
+		}
+		if slices.Contains(s.DependsOn[:i], d) {
+			return bad(fmt.Sprintf("DependsOn[%d]", i), "%q is listed twice", d)
+		}
+	}
+	s.DependsOn = slices.Clone(s.DependsOn)
 	d := roles[s.Role]
 	if s.Restart == RestartDefault {
 		s.Restart = d.restart
@@ -93,6 +127,9 @@ func (s Spec) normalize() (Spec, error) {
 	}
 	if s.StopTimeout == 0 {
 		s.StopTimeout = d.stopTimeout
+	}
+	if s.Readiness && s.StartTimeout == 0 {
+		s.StartTimeout = time.Minute
 	}
 	return s, nil
 }

@@ -1,0 +1,127 @@
+package sdk
+
+import (
+	"context"
+	"time"
+
+	"github.com/supervisor-sdk/supervisor/lifecycle"
+)
+
+// Status is a snapshot of a supervision tree.
+type Status struct {
+	Path   string           `json:"path"`
+	Health lifecycle.Health `json:"health"`
+	// Ready reports that the start has completed and every child that
+	// declares readiness is ready now, in this supervisor and below.
+	Ready    bool          `json:"ready"`
+	Children []ChildStatus `json:"children"`
+}
+
+// ChildStatus is one child's part of a [Status].
+type ChildStatus struct {
+	Path       string          `json:"path"`
+	State      lifecycle.State `json:"state"`
+	Since      time.Time       `json:"since"`
+	Attempt    uint64          `json:"attempt"`
+	Generation uint64          `json:"generation"`
+	Restarts   int             `json:"restarts"`
+	LastError  string          `json:"last_error,omitempty"`
+	// DeclaresReadiness and Ready: whether the child signals readiness,
+	// and whether its running attempt has.
+	DeclaresReadiness bool `json:"declares_readiness"`
+	Ready             bool `json:"ready"`
+	Paused            bool `json:"paused"`
+	// LastHeartbeat is zero until the running attempt sends one.
+	LastHeartbeat time.Time `json:"last_heartbeat,omitzero"`
+	// Supervisor is the nested supervisor's status, for a child that is a
+	// supervisor.
+	Supervisor *Status `json:"supervisor,omitempty"`
+}
+
+// Status returns a snapshot of the tree. While the supervisor runs it is
+// taken by the supervisor's goroutine between two events, so it is
+// consistent; ctx bounds the wait. After the supervisor has ended it
+// describes the final states.
+func (s *Supervisor) Status(ctx context.Context) (Status, error) {
+	s.mu.Lock()
+	r := s.run
+	s.mu.Unlock()
+	var st Status
+	switch {
+	case r != nil:
+		reply := make(chan Status, 1)
+		if !r.post(msg{kind: msgStatus, status: reply}) {
+			return s.Status(ctx) // it ended meanwhile
+		}
+		select {
+		case st = <-reply:
+		case <-r.done:
+			return s.Status(ctx)
+		case <-ctx.Done():
+			return Status{}, context.Cause(ctx)
+		}
+	case s.last.Load() != nil:
+		st = s.last.Load().status() // ended: nothing changes it any more
+	default:
+		return Status{Path: s.Path()}, nil
+	}
+	// Nested supervisors answer for themselves, outside this loop.
+	for i := range st.Children {
+		if sub := st.Children[i].Supervisor; sub != nil {
+			nested, err := s.nested(sub.Path).Status(ctx)
+			if err != nil {
+				return Status{}, err
+			}
+			st.Children[i].Supervisor = &nested
+			st.Ready = st.Ready && (nested.Ready || !nested.Health.Alive)
+		}
+	}
+	return st, nil
+}
+
+// nested finds the nested supervisor at path among the declared children.
+func (s *Supervisor) nested(path string) *Supervisor {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, spec := range s.specs {
+		if sub, ok := spec.Service.(*Supervisor); ok && s.path+"/"+spec.Name == path {
+			return sub
+		}
+	}
+	return &Supervisor{} // removed meanwhile: an empty status
+}
+
+// status builds the snapshot; only the loop, or anyone after the loop has
+// ended, may call it.
+func (r *run) status() Status {
+	st := Status{Path: r.path, Health: r.lc.Health(), Ready: !r.startup && r.lc.State() == lifecycle.StateAlive}
+	st.Children = make([]ChildStatus, 0, len(r.children))
+	for _, c := range r.children {
+		h := c.lc.Health()
+		cs := ChildStatus{
+			Path:              c.path,
+			State:             h.State,
+			Since:             h.Since,
+			Attempt:           c.attempt,
+			Generation:        c.generation,
+			Restarts:          c.restarts,
+			DeclaresReadiness: c.spec.Readiness,
+			Ready:             c.ready && c.running && !c.stopping,
+			Paused:            c.paused,
+		}
+		if c.lastErr != nil {
+			cs.LastError = c.lastErr.Error()
+		}
+		if b := c.handle.beat.Load(); b != 0 && c.running {
+			cs.LastHeartbeat = time.Unix(0, b).UTC()
+		}
+		if _, ok := c.spec.Service.(*Supervisor); ok {
+			cs.Supervisor = &Status{Path: c.path}
+		}
+		if c.spec.Readiness && !c.ended && !c.paused && !cs.Ready {
+			st.Ready = false
+		}
+		st.Children = append(st.Children, cs)
+	}
+	return st
+}
