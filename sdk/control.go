@@ -268,7 +268,8 @@ func (s *Supervisor) Start(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		cause := context.Cause(ctx)
-		r.post(msg{kind: msgShutdown, ctl: &command{op: opShutdown, cause: CauseStartFailure, by: "start", reason: "start context ended: " + cause.Error(), deadline: time.Now()}})
+		// Stop what started, gracefully: each child within its stop timeout.
+		r.post(msg{kind: msgShutdown, ctl: &command{op: opShutdown, cause: CauseStartFailure, by: "start", reason: "start context ended: " + cause.Error()}})
 		<-r.done
 		return cause
 	}

@@ -139,6 +139,7 @@ func (r *run) abandonAll() {
 			r.stop(c, sh.reason)
 		}
 		r.abandon(c, "the shutdown deadline passed")
+		delete(sh.waiting, c) // its late exit will be stale: nothing to wait for
 	}
 	r.shutdownNext()
 }

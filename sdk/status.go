@@ -9,8 +9,10 @@ import (
 
 // Status is a snapshot of a supervision tree.
 type Status struct {
-	Path   string           `json:"path"`
-	Health lifecycle.Health `json:"health"`
+	Path string `json:"path"`
+	// Health is zero (and omitted from JSON) before the supervisor has
+	// started.
+	Health lifecycle.Health `json:"health,omitzero"`
 	// Ready reports that the start has completed and every child that
 	// declares readiness is ready now, in this supervisor and below.
 	Ready    bool          `json:"ready"`
@@ -73,7 +75,11 @@ func (s *Supervisor) Status(ctx context.Context) (Status, error) {
 				return Status{}, err
 			}
 			st.Children[i].Supervisor = &nested
-			st.Ready = st.Ready && (nested.Ready || !nested.Health.Alive)
+			// A nested supervisor that should be running counts like a
+			// readiness child: the tree is ready only when it is.
+			if cs := st.Children[i]; !cs.Paused && !isTerminal(cs.State) {
+				st.Ready = st.Ready && nested.Ready
+			}
 		}
 	}
 	return st, nil
@@ -125,3 +131,5 @@ func (r *run) status() Status {
 	}
 	return st
 }
+
+func isTerminal(s lifecycle.State) bool { return lifecycle.KindChild.Terminal(s) }
