@@ -113,7 +113,7 @@ func (r *run) buildReport() *Report {
 		if c.lastPanic != nil {
 			cr.PanicStack = string(c.lastPanic.Stack)
 		}
-		if sub, ok := c.spec.Service.(*Supervisor); ok {
+		if sub := nestedSupervisor(c.spec.Service); sub != nil {
 			cr.Supervisor = sub.Report()
 		}
 		rep.Children = append(rep.Children, cr)

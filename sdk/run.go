@@ -140,7 +140,7 @@ func (r *run) retire() {
 	r.lc.Close()
 	for _, c := range r.children {
 		c.lc.Close()
-		if sub, ok := c.spec.Service.(*Supervisor); ok {
+		if sub := nestedSupervisor(c.spec.Service); sub != nil {
 			sub.Close()
 		}
 	}
@@ -149,7 +149,7 @@ func (r *run) retire() {
 // declare creates the loop's record of a child, and its lifecycle.
 func (r *run) declare(spec Spec) (*child, error) {
 	path := r.path + "/" + spec.Name
-	if sub, ok := spec.Service.(*Supervisor); ok {
+	if sub := nestedSupervisor(spec.Service); sub != nil {
 		sub.setParent(r.s, path)
 	}
 	lc, err := lifecycle.New(lifecycle.KindChild, path, r.mopts...)

@@ -90,7 +90,7 @@ func (s *Supervisor) nested(path string) *Supervisor {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, spec := range s.specs {
-		if sub, ok := spec.Service.(*Supervisor); ok && s.path+"/"+spec.Name == path {
+		if sub := nestedSupervisor(spec.Service); sub != nil && s.path+"/"+spec.Name == path {
 			return sub
 		}
 	}
@@ -121,7 +121,7 @@ func (r *run) status() Status {
 		if b := c.handle.beat.Load(); b != 0 && c.running {
 			cs.LastHeartbeat = time.Unix(0, b).UTC()
 		}
-		if _, ok := c.spec.Service.(*Supervisor); ok {
+		if nestedSupervisor(c.spec.Service) != nil {
 			cs.Supervisor = &Status{Path: c.path}
 		}
 		if c.spec.Readiness && !c.ended && !c.paused && !cs.Ready {

@@ -72,7 +72,7 @@ func (s *Supervisor) Add(spec Spec) error {
 	if n.Significant && s.cfg.autoShutdown == AutoShutdownNever {
 		return &SpecError{Child: n.Name, Field: "Significant", Problem: "requires WithAutoShutdown(AnySignificant or AllSignificant)"}
 	}
-	if sub, ok := n.Service.(*Supervisor); ok {
+	if sub := nestedSupervisor(n.Service); sub != nil {
 		if err := s.checkNesting(n.Name, sub); err != nil {
 			return err
 		}
@@ -88,7 +88,7 @@ func (s *Supervisor) Add(spec Spec) error {
 		s.names[n.Name] = struct{}{}
 		path := s.path + "/" + n.Name
 		s.mu.Unlock()
-		if sub, ok := n.Service.(*Supervisor); ok {
+		if sub := nestedSupervisor(n.Service); sub != nil {
 			sub.setParent(s, path) // now, so that a later Add can see the tree
 		}
 		return nil
@@ -198,4 +198,17 @@ func (s *Supervisor) machineOptions() []lifecycle.Option {
 		return nil
 	}
 	return []lifecycle.Option{lifecycle.WithStateMetrics(s.cfg.metrics)}
+}
+
+// nestedSupervisor returns the supervisor behind a child's service when the
+// child is a supervisor (or a pool), so that it joins the tree: its path,
+// events, status and report nest under its parent's.
+func nestedSupervisor(svc Service) *Supervisor {
+	switch v := svc.(type) {
+	case *Supervisor:
+		return v
+	case *Pool:
+		return v.sup
+	}
+	return nil
 }

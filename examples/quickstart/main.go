@@ -1,9 +1,15 @@
-// Command quickstart runs a small supervision tree: a service, a flaky
-// worker that fails and is restarted with backoff, and a nested supervisor.
-// It prints every lifecycle event as a line, the state-set metric as an
-// OpenTelemetry SDK collects it, and the final exit report as JSON.
+// Command quickstart runs a small service as a supervision tree:
 //
-// It stops after -for (default 3s), or on Ctrl-C.
+//	/root             one_for_one
+//	  /root/api       an HTTP server that declares readiness and serves the probes
+//	  /root/workers   a pool of three workers
+//	  /root/jobs      a nested one_for_all supervisor
+//	    /root/jobs/flaky    fails three times, restarted with backoff
+//	    /root/jobs/indexer  restarted with it
+//
+// It prints every lifecycle event as a line, serves /livez, /readyz and
+// /statusz on -addr, and after -for (or on Ctrl-C; a second Ctrl-C stops at
+// once) shuts down and prints the exit report as JSON.
 package main
 
 import (
@@ -12,54 +18,86 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
-	"os/signal"
-	"sort"
-	"strings"
+	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
-
-	"github.com/supervisor-sdk/supervisor/lifecycle"
 	"github.com/supervisor-sdk/supervisor/sdk"
+	"github.com/supervisor-sdk/supervisor/sdk/probe"
 )
 
 func main() {
-	runFor := flag.Duration("for", 3*time.Second, "how long to run before shutting down (0: until Ctrl-C)")
+	addr := flag.String("addr", "127.0.0.1:8080", "where to serve the probes")
+	runFor := flag.Duration("for", 0, "shut down after this long (0: run until Ctrl-C)")
 	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if *runFor > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *runFor)
-		defer cancel()
-	}
-	if err := run(ctx); err != nil {
+	if err := run(context.Background(), os.Stdout, *addr, *runFor); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context) error {
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	defer mp.Shutdown(context.Background())
-	metrics, err := lifecycle.NewStateMetrics(lifecycle.WithMeterProvider(mp))
-	if err != nil {
-		return err
-	}
-	defer metrics.Close()
-
+func run(ctx context.Context, out io.Writer, addr string, runFor time.Duration) error {
 	start := time.Now()
-	printEvent := func(e sdk.Event) {
-		fmt.Printf("%7.3fs  %s\n", e.Time.Sub(start).Seconds(), e)
-	}
-	root, err := sdk.New("root", sdk.WithEventHook(printEvent), sdk.WithStateMetrics(metrics))
+	var mu sync.Mutex // nested supervisors call the hook from their own goroutines
+	root, err := sdk.New("root", sdk.WithEventHook(func(e sdk.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(out, "%7.3fs  %s\n", time.Since(start).Seconds(), e)
+	}))
 	if err != nil {
 		return err
+	}
+	if err := build(root, addr); err != nil {
+		return err
+	}
+
+	stop := sdk.NotifyShutdown(root) // Ctrl-C: graceful; twice: immediate
+	defer stop()
+	if err := root.Start(ctx); err != nil {
+		return err
+	}
+	mu.Lock()
+	fmt.Fprintf(out, "started: probes on http://%s/statusz\n", addr)
+	mu.Unlock()
+	if runFor > 0 {
+		select {
+		case <-time.After(runFor):
+			root.Shutdown(ctx, "quickstart", fmt.Sprintf("ran for %s", runFor))
+		case <-waitDone(root):
+		}
+	}
+	report, err := root.Wait(ctx)
+	if report != nil {
+		b, _ := json.MarshalIndent(report, "", "  ")
+		mu.Lock()
+		fmt.Fprintf(out, "exit report:\n%s\n", b)
+		mu.Unlock()
+	}
+	return err
+}
+
+func waitDone(s *sdk.Supervisor) <-chan struct{} {
+	ch := make(chan struct{})
+	go func() {
+		defer close(ch)
+		s.Wait(context.Background())
+	}()
+	return ch
+}
+
+func build(root *sdk.Supervisor, addr string) error {
+	workers, err := sdk.NewPool("workers", sdk.Spec{Name: "worker", Role: sdk.RoleWorker})
+	if err != nil {
+		return err
+	}
+	for range 3 {
+		if _, err := workers.Start(sdk.ServiceFunc(worker)); err != nil {
+			return err
+		}
 	}
 	jobs, err := sdk.New("jobs", sdk.WithStrategy(sdk.OneForAll))
 	if err != nil {
@@ -67,7 +105,9 @@ func run(ctx context.Context) error {
 	}
 	var flakyRuns atomic.Int32
 	for _, err := range []error{
-		root.Add(sdk.Spec{Name: "api", Role: sdk.RoleService, Service: sdk.ServiceFunc(idle)}),
+		root.Add(sdk.Spec{Name: "api", Role: sdk.RoleService, Readiness: true, StopTimeout: 3 * time.Second,
+			Service: httpServer(addr, probe.Handler(root))}),
+		root.Add(sdk.Spec{Name: "workers", Service: workers, DependsOn: []string{"api"}}),
 		root.Add(sdk.Spec{Name: "jobs", Service: jobs}),
 		jobs.Add(sdk.Spec{Name: "flaky", Role: sdk.RoleWorker,
 			Backoff: &sdk.Backoff{Initial: 200 * time.Millisecond, Max: 2 * time.Second, Multiplier: 2, Jitter: sdk.JitterEqual},
@@ -84,60 +124,49 @@ func run(ctx context.Context) error {
 			return err
 		}
 	}
+	return nil
+}
 
-	// Show the state set once the flaky worker has had time to recover.
-	go func() {
+// httpServer serves h on addr, signals readiness once it listens, and
+// shuts down gracefully when its context ends.
+func httpServer(addr string, h http.Handler) sdk.Service {
+	return sdk.ServiceFunc(func(ctx context.Context) error {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+		served := make(chan error, 1)
+		go func() { served <- srv.Serve(ln) }()
+		sdk.Ready(ctx)
 		select {
-		case <-time.After(1500 * time.Millisecond):
-			printMetrics(reader)
+		case err := <-served:
+			return err
 		case <-ctx.Done():
 		}
-	}()
-
-	serveErr := root.Serve(ctx)
-	out, err := json.MarshalIndent(root.Health(), "", "  ")
-	if err != nil {
+		shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		err = srv.Shutdown(shutCtx)
+		<-served
 		return err
+	})
+}
+
+// worker heartbeats while it waits for work that never comes.
+func worker(ctx context.Context) error {
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			sdk.Heartbeat(ctx)
+		}
 	}
-	fmt.Printf("final health:\n%s\n", out)
-	return serveErr
 }
 
 func idle(ctx context.Context) error {
 	<-ctx.Done()
 	return nil
-}
-
-// printMetrics prints the state-set series that are 1: the current state of
-// each lifecycle, as a metrics backend would show it.
-func printMetrics(reader *sdkmetric.ManualReader) {
-	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(context.Background(), &rm); err != nil {
-		fmt.Println("collect:", err)
-		return
-	}
-	var lines []string
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			sum, ok := m.Data.(metricdata.Sum[int64])
-			if !ok {
-				continue
-			}
-			for _, dp := range sum.DataPoints {
-				if dp.Value != 1 {
-					continue
-				}
-				var kv []string
-				for _, a := range dp.Attributes.ToSlice() {
-					kv = append(kv, fmt.Sprintf("%s=%q", a.Key, a.Value.AsString()))
-				}
-				lines = append(lines, fmt.Sprintf("  %s{%s} 1", m.Name, strings.Join(kv, ",")))
-			}
-		}
-	}
-	sort.Strings(lines)
-	fmt.Println("state-set metric, series at 1:")
-	for _, l := range lines {
-		fmt.Println(l)
-	}
 }
