@@ -54,7 +54,7 @@ var tables = [...]table{
 			StateStopping, StateCompleted, StateStopped, StateFailed},
 		terminal: maskOf(StateCompleted, StateStopped, StateFailed),
 		next: [numStates]mask{
-			StateStarting: maskOf(StateRunning, StateBackoff, StateStopping, StateStopped, StateFailed),
+			StateStarting: maskOf(StateRunning, StateBackoff, StatePaused, StateStopping, StateStopped, StateFailed),
 			StateRunning:  maskOf(StateReady, StateBackoff, StateStarting, StateStopping, StateCompleted, StateFailed),
 			StateReady:    maskOf(StateRunning, StateBackoff, StateStarting, StateStopping, StateCompleted, StateFailed),
 			StateBackoff:  maskOf(StateStarting, StateStopping, StatePaused, StateStopped, StateFailed),

@@ -20,7 +20,7 @@ var transitionTables = map[lifecycle.Kind]map[lifecycle.State][]lifecycle.State{
 		lifecycle.StateShuttingDown: {lifecycle.StateCompleted, lifecycle.StateFailed},
 	},
 	lifecycle.KindChild: {
-		lifecycle.StateStarting: {lifecycle.StateRunning, lifecycle.StateBackoff, lifecycle.StateStopping,
+		lifecycle.StateStarting: {lifecycle.StateRunning, lifecycle.StateBackoff, lifecycle.StatePaused, lifecycle.StateStopping,
 			lifecycle.StateStopped, lifecycle.StateFailed},
 		lifecycle.StateRunning: {lifecycle.StateReady, lifecycle.StateBackoff, lifecycle.StateStarting,
 			lifecycle.StateStopping, lifecycle.StateCompleted, lifecycle.StateFailed},

@@ -179,8 +179,14 @@ func (r *run) onControl(cmd *command) {
 	if c.running {
 		if c.stopping {
 			// Already stopping for a sibling or a failure: take over what
-			// happens once it has stopped.
-			c.stopFor = nil
+			// happens once it has stopped, and let the sibling's restart go
+			// on without it.
+			if p := c.stopFor; p != nil {
+				c.stopFor = nil
+				r.leavePlan(c)
+				p.waiting--
+				defer r.planReady(p)
+			}
 			c.failErr = nil
 		} else {
 			r.stop(c, why)

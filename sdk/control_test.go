@@ -253,7 +253,7 @@ func TestPauseResume(t *testing.T) {
 			synctest.Wait()
 			require.Equal(t, 2, log.of("f"))
 			if log.of("p") != 1 {
-				t.Skipf("bug: plan.go restart/execute ignore child.paused: under one_for_all a sibling's failure joins the paused child "+
+				t.Fatalf("regression: plan.go restart/execute ignore child.paused: under one_for_all a sibling's failure joins the paused child "+
 					"to the plan and launches it (attempts of p: %d, Status paused=%v state=%s)",
 					log.of("p"), childStatus(t, s, "/r/p").Paused, childStatus(t, s, "/r/p").State)
 			}
@@ -286,7 +286,7 @@ func TestPauseResume(t *testing.T) {
 			synctest.Wait()
 			require.Zero(t, childStatus(t, s, "/r/api").Attempt, "a paused child is not started when its dependencies come up")
 			if cs.State != lifecycle.StatePaused {
-				t.Skipf("bug: control.go finishCommand moves a pending child (state starting) to paused, which the child lifecycle "+
+				t.Fatalf("regression: control.go finishCommand moves a pending child (state starting) to paused, which the child lifecycle "+
 					"does not allow (starting→paused); the error goes to otel.Handle and Status shows paused=true state=%s", cs.State)
 			}
 			require.NoError(t, s.Resume(context.Background(), "api", "alice", "go"))
@@ -466,7 +466,7 @@ func TestCommandDuringSiblingRestart(t *testing.T) {
 		synctest.Wait()
 		require.Equal(t, 2, log.of("b"))
 		if log.of("a") != 2 {
-			t.Skipf("bug: control.go onControl clears c.stopFor of a child stopping for a restart plan without decrementing "+
+			t.Fatalf("regression: control.go onControl clears c.stopFor of a child stopping for a restart plan without decrementing "+
 				"plan.waiting, so the plan never executes and the siblings in it are never restarted (a: %d attempts, state %s)",
 				log.of("a"), childStatus(t, s, "/r/a").State)
 		}

@@ -3,8 +3,6 @@ package sdk_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -373,83 +371,4 @@ func bubble(t *testing.T, f func(t *testing.T)) {
 	if skipped {
 		t.SkipNow()
 	}
-}
-
-// Known hangs. A scenario that leaves the supervisor's goroutine blocked
-// for ever cannot run inside the test process: synctest would panic with a
-// deadlock, and outside a bubble goleak would fail the package. hangs runs
-// the scenario in a child process instead (the test binary again, running
-// only TestHangProbe), so that a test can skip itself while the bug is
-// present and runs again as soon as it is fixed.
-
-// hangProbes are the scenarios hangs can run. Each runs inside a synctest
-// bubble and calls exitHanging when the supervisor hangs.
-var hangProbes = map[string]func(t *testing.T){
-	// A shutdown deadline passes while a child is being stopped.
-	"shutdown-deadline": func(t *testing.T) {
-		s := newSup(t, "r")
-		x := newStubborn(t)
-		add(t, s, sdk.Spec{Name: "x", StopTimeout: time.Hour, Service: x})
-		require.NoError(t, s.Start(context.Background()))
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		done := make(chan struct{})
-		go func() {
-			_, _ = s.Shutdown(ctx, "probe", "deadline")
-			close(done)
-		}()
-		time.Sleep(time.Minute)
-		synctest.Wait()
-		select {
-		case <-done:
-		default:
-			exitHanging()
-		}
-		x.release()
-	},
-}
-
-const (
-	hangProbeEnv  = "SDK_TEST_HANG_PROBE"
-	hangProbeExit = 3 // the exit status of a child process that saw the hang
-)
-
-var hangResults sync.Map // probe name → bool
-
-// exitHanging ends the child process at once: its goroutines can never
-// finish, so neither the bubble nor goleak must see them.
-func exitHanging() { os.Exit(hangProbeExit) }
-
-// TestHangProbe runs the probe named by $SDK_TEST_HANG_PROBE in a child
-// process started by hangs; it does nothing otherwise.
-func TestHangProbe(t *testing.T) {
-	name := os.Getenv(hangProbeEnv)
-	if name == "" {
-		return
-	}
-	probe, ok := hangProbes[name]
-	require.True(t, ok, "unknown probe %q", name)
-	synctest.Test(t, probe)
-}
-
-// hangs reports whether the named scenario hangs, running it once per test
-// process.
-func hangs(t *testing.T, name string) bool {
-	t.Helper()
-	if v, ok := hangResults.Load(name); ok {
-		return v.(bool)
-	}
-	require.Contains(t, hangProbes, name)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHangProbe$", "-test.count=1")
-	cmd.Env = append(os.Environ(), hangProbeEnv+"="+name)
-	out, err := cmd.CombinedOutput()
-	hung := false
-	if err != nil {
-		var ee *exec.ExitError
-		require.ErrorAs(t, err, &ee, "probe %s: %s", name, out)
-		require.Equal(t, hangProbeExit, ee.ExitCode(), "probe %s failed:\n%s", name, out)
-		hung = true
-	}
-	hangResults.Store(name, hung)
-	return hung
 }

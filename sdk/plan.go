@@ -34,7 +34,9 @@ func (r *run) scope(c *child) []*child {
 	default:
 		return []*child{c}
 	}
-	return slices.DeleteFunc(slices.Clone(out), func(x *child) bool { return x.ended && x != c })
+	// Ended and paused children are out of every scope: nothing restarts
+	// them but an operator.
+	return slices.DeleteFunc(slices.Clone(out), func(x *child) bool { return (x.ended || x.paused) && x != c })
 }
 
 // restart schedules c, and the siblings its strategy restarts with it, to
@@ -178,7 +180,7 @@ func (r *run) execute(p *restartPlan) {
 	r.plans = slices.DeleteFunc(r.plans, func(x *restartPlan) bool { return x == p })
 	for _, c := range p.members {
 		c.plan = nil
-		if c.ended {
+		if c.ended || c.paused {
 			continue
 		}
 		r.emit(Event{Type: EventChildRestarting, Path: c.path, Attempt: c.attempt, Generation: c.generation, Cause: p.cause, Restarts: c.restarts, Failures: c.failures})

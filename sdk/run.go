@@ -37,9 +37,10 @@ type run struct {
 	report   *Report  // set when the supervisor has ended
 	result   error    // what Serve returns
 
-	startup  bool          // the initial start is in progress
-	started  chan struct{} // closed when it completes or fails
-	startErr error         // why it failed
+	startup   bool          // the initial start is in progress
+	launching bool          // startChildren is still giving children their turn
+	started   chan struct{} // closed when it completes or fails
+	startErr  error         // why it failed
 }
 
 type msgKind uint8

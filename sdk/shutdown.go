@@ -67,6 +67,9 @@ func (r *run) shutdownNext() {
 		c.plan = nil
 		switch {
 		case c.ended:
+			if c.outcome == "" {
+				c.outcome = OutcomeAlreadyExited
+			}
 		case c.running:
 			if !c.stopping {
 				r.stop(c, sh.reason)

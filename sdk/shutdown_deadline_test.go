@@ -18,9 +18,6 @@ import (
 
 func TestShutdownDeadline(t *testing.T) {
 	t.Run("a deadline shorter than a stop timeout abandons the child at the deadline", func(t *testing.T) {
-		if hangs(t, "shutdown-deadline") {
-			t.Skip(bugAbandonAllHangs)
-		}
 		synctest.Test(t, func(t *testing.T) {
 			rec := newRecorder()
 			s := newSup(t, "r", sdk.WithEventHook(rec.hook))

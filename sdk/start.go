@@ -139,9 +139,13 @@ func checkDependencies(specs []Spec) error {
 // startChildren launches the children in declaration order, each once its
 // dependencies are up.
 func (r *run) startChildren() {
+	// The start cannot complete until every child has had its turn, even
+	// if the ones launched so far are all up.
+	r.launching = true
 	for _, c := range r.children {
 		r.launchWhenDepsUp(c, "initial start")
 	}
+	r.launching = false
 	r.checkStarted()
 }
 
@@ -198,7 +202,7 @@ func (r *run) childUp() {
 // checkStarted completes the start once nothing is pending and every child
 // that declares readiness is ready.
 func (r *run) checkStarted() {
-	if !r.startup || r.shut != nil {
+	if !r.startup || r.launching || r.shut != nil {
 		return
 	}
 	for _, c := range r.children {
@@ -210,8 +214,8 @@ func (r *run) checkStarted() {
 		}
 	}
 	r.startup = false
-	close(r.started)
 	r.moveSelf(lifecycle.StateAlive, "children started")
+	close(r.started) // after the move: Start's caller sees alive
 }
 
 // startFailed fails the supervisor's start because of c, as OTP does: stop
