@@ -262,3 +262,23 @@ func BenchmarkTransition(b *testing.B) {
 		benchTransitions(b, m)
 	})
 }
+
+// BenchmarkHealthFirstReadAfterTransition is the other side of the cache:
+// the first read after a transition builds the snapshot (one allocation).
+// Each op is one transition followed by one read.
+func BenchmarkHealthFirstReadAfterTransition(b *testing.B) {
+	m := benchMachine(b)
+	b.ReportAllocs()
+	next := [...]lifecycle.State{lifecycle.StateReady, lifecycle.StateBackoff, lifecycle.StateStarting, lifecycle.StateRunning}
+	i, n := 0, 0
+	for b.Loop() {
+		if err := m.Transition(next[i], "bench"); err != nil {
+			b.Fatal(err)
+		}
+		i = (i + 1) % len(next)
+		if m.Health().Alive {
+			n++
+		}
+	}
+	sinkBool = n > 0
+}

@@ -71,7 +71,7 @@ func TestHealthConcurrentSafe(t *testing.T) {
 			lastStep := -1
 			for {
 				finished := !m.Alive()
-				if err := checkHealth(m.Health(), &lastStep); err != nil {
+				if err := checkHealth(*m.Health(), &lastStep); err != nil {
 					t.Error(err)
 					return
 				}

@@ -11,10 +11,12 @@
 //
 // Probes, status pages and metric callbacks read machines far more often
 // than machines change. [Machine.Health], [Machine.State] and
-// [Machine.Alive] take no lock and allocate nothing: the mutable fields are
-// atomics published under a sequence counter, so a reader either sees one
-// whole transition or retries, and a reader never blocks a writer. Writers
-// (transitions) are serialised by a mutex that readers never touch.
+// [Machine.Alive] take no lock: a transition publishes its fields as
+// atomics under a sequence counter (allocating nothing), and the first
+// read after it builds an immutable snapshot that every later read returns
+// with two atomic loads. A reader either sees one whole transition or
+// retries, and never blocks a writer. Writers (transitions) are serialised
+// by a mutex that readers never touch.
 //
 // # Telemetry
 //

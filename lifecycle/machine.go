@@ -35,6 +35,7 @@ type Machine struct {
 	since    atomic.Int64 // UnixNano
 	shutdown atomic.Pointer[ShutdownRequest]
 	end      atomic.Pointer[ending]
+	cache    atomic.Pointer[cachedHealth] // the snapshot of the current seq, built on first read
 
 	mu     sync.Mutex // serialises writers; readers never take it
 	span   trace.Span
@@ -100,14 +101,19 @@ func (m *Machine) State() State { return State(m.state.Load()) }
 // Alive reports whether the lifecycle has not ended. It is one atomic load.
 func (m *Machine) Alive() bool { return !m.tab.terminal.has(m.State()) }
 
-// Health returns a consistent snapshot of the machine without locking or
-// allocating. A reader that races a transition sees the state before it or
-// after it, never a mix.
-func (m *Machine) Health() (h Health) {
-	// Filling the named result in place, rather than building a local and
-	// returning it, saves a copy of the whole struct: most of the cost of a
-	// read.
-	h.Kind, h.Path, h.StartedAt = m.kind, m.path, m.startedAt
+// Health returns a consistent snapshot of the machine without locking. A
+// reader that races a transition sees the state before it or after it,
+// never a mix. The snapshot is shared by every reader until the next
+// transition and must not be modified.
+//
+// Transitions only publish atomics, so they allocate nothing; the first
+// read after a transition builds the snapshot once (one allocation) and
+// every later read returns it with two atomic loads.
+func (m *Machine) Health() *Health {
+	if c := m.cache.Load(); c != nil && c.seq == m.seq.Load() {
+		return &c.h
+	}
+	c := &cachedHealth{h: Health{Kind: m.kind, Path: m.path, StartedAt: m.startedAt}}
 	for {
 		s := m.seq.Load()
 		if s&1 == 0 {
@@ -116,18 +122,30 @@ func (m *Machine) Health() (h Health) {
 			sd := m.shutdown.Load()
 			end := m.end.Load()
 			if m.seq.Load() == s {
-				h.State, h.Alive, h.Shutdown = st, !m.tab.terminal.has(st), sd
-				h.Since = time.Unix(0, since).UTC()
+				c.seq = s
+				c.h.State, c.h.Alive, c.h.Shutdown = st, !m.tab.terminal.has(st), sd
+				c.h.Since = time.Unix(0, since).UTC()
 				if end != nil {
-					h.Exit, h.Failure = &end.report, end.failure
+					c.h.Exit, c.h.Failure = &end.report, end.failure
 				}
-				return h
+				break
 			}
 		}
 		// A writer is mid-publish; its critical section is a handful of
 		// stores, so yielding once is enough in practice.
 		runtime.Gosched()
 	}
+	// Racing readers may each build one; any of them is correct for this
+	// sequence number, so the last store wins harmlessly.
+	m.cache.Store(c)
+	return &c.h
+}
+
+// cachedHealth is an immutable snapshot and the sequence number it
+// describes.
+type cachedHealth struct {
+	seq uint64
+	h   Health
 }
 
 // Bind makes span the target of the transition events that follow, until

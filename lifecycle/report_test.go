@@ -109,7 +109,7 @@ func TestHealthAfterFinishFailed(t *testing.T) {
 		Failure:   &lifecycle.FailureReason{Phase: "run", Reason: "boom", Recoverable: true},
 		Exit: &lifecycle.ExitReport{State: lifecycle.StateFailed, Phase: "run", Reason: "boom",
 			Recoverable: true, CompletedAt: at},
-	}, m.Health())
+	}, *m.Health())
 }
 
 func TestHealthAfterFinishCompleted(t *testing.T) {

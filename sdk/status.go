@@ -100,7 +100,7 @@ func (s *Supervisor) nested(path string) *Supervisor {
 // status builds the snapshot; only the loop, or anyone after the loop has
 // ended, may call it.
 func (r *run) status() Status {
-	st := Status{Path: r.path, Health: r.lc.Health(), Ready: !r.startup && r.lc.State() == lifecycle.StateAlive}
+	st := Status{Path: r.path, Health: *r.lc.Health(), Ready: !r.startup && r.lc.State() == lifecycle.StateAlive}
 	st.Children = make([]ChildStatus, 0, len(r.children))
 	for _, c := range r.children {
 		h := c.lc.Health()

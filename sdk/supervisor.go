@@ -114,7 +114,7 @@ func (s *Supervisor) Health() lifecycle.Health {
 	if r == nil {
 		return lifecycle.Health{}
 	}
-	return r.lc.Health()
+	return *r.lc.Health()
 }
 
 // Close retires the metric series of the supervisor's last run, and of its
