@@ -1,0 +1,539 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/supervisor-sdk/supervisor/sdk"
+)
+
+// Validate checks cfg and reports every problem at once, in a
+// *ValidationError. With a registry, every task must be registered in it;
+// with nil, task keys are not checked (Load validates that way, Build with
+// its registry).
+func (c *Config) Validate(reg *Registry) error {
+	ps := &problems{lines: c.lines}
+	check(c, reg, reg != nil, ps)
+	return ps.err(c.source)
+}
+
+// supPlan is a supervisor as it will be built: the effective sdk settings
+// and children.
+type supPlan struct {
+	field     string // path of the supervisor's settings: "" at the top, "children[1].supervisor" below
+	name      string
+	strategy  sdk.Strategy
+	intensity sdk.Intensity
+	order     sdk.ShutdownOrder
+	auto      sdk.AutoShutdown
+	deadline  time.Duration
+	children  []*childPlan
+}
+
+// childPlan is a child as it will be added: its effective spec (all but
+// Service) and what provides the service.
+type childPlan struct {
+	field string // "children[1]", "children[1].supervisor.children[0]"
+	task  string
+	sup   *supPlan
+	spec  sdk.Spec
+}
+
+// from is an effective value and where it came from: the path of the field
+// that set it, or "" for the role's preset.
+type from[T any] struct {
+	v   T
+	src string
+}
+
+func (f *from[T]) set(v T, src string) { *f = from[T]{v, src} }
+
+// inherited is what a supervisor's children inherit: its defaults over its
+// parent's.
+type inherited struct {
+	role, restart                         from[string]
+	initial, max, resetAfter              from[time.Duration]
+	multiplier                            from[float64]
+	jitter                                from[string]
+	stopTimeout, startTimeout, staleAfter from[time.Duration]
+}
+
+var namePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+type checker struct {
+	*problems
+	reg        *Registry
+	checkTasks bool
+}
+
+// check validates the whole tree and returns its plan, which is complete
+// only when no problem was added.
+func check(cfg *Config, reg *Registry, checkTasks bool, ps *problems) *supPlan {
+	c := &checker{problems: ps, reg: reg, checkTasks: checkTasks}
+	if cfg.Name == "" {
+		c.add("name", "is required")
+	}
+	return c.supervisor(cfg, "", cfg.Name, inherited{})
+}
+
+func (c *checker) supervisor(cfg *Config, field, name string, up inherited) *supPlan {
+	top := field == ""
+	p := &supPlan{field: field, name: name, strategy: sdk.OneForOne, intensity: sdk.DefaultIntensity}
+	if cfg.Schema != "" && !top {
+		c.add(join(field, "$schema"), "only the top level may name a schema")
+	}
+	switch {
+	case top && cfg.Name != "" && !namePattern.MatchString(cfg.Name):
+		c.add("name", "%q may contain only letters, digits, '_', '-' and '.'", cfg.Name)
+	case !top && cfg.Name != "" && cfg.Name != name:
+		c.add(join(field, "name"), "must be %q, the name of the child, or be left out", name)
+	}
+	if cfg.Strategy != "" {
+		if v, ok := lookup(strategies, cfg.Strategy); ok {
+			p.strategy = v
+		} else {
+			c.add(join(field, "strategy"), "%q is not a strategy (want %s)", cfg.Strategy, labelsOf(strategies))
+		}
+	}
+	if i := cfg.Intensity; i != nil {
+		f := join(field, "intensity")
+		if m := i.MaxRestarts; m != nil {
+			switch {
+			case *m < 0:
+				c.add(join(f, "max_restarts"), "must not be negative (%d)", *m)
+			case *m > 10000:
+				c.add(join(f, "max_restarts"), "must be at most 10000 (%d); express a higher rate with a shorter period", *m)
+			default:
+				p.intensity.MaxRestarts = *m
+			}
+		}
+		if d := i.Period; d != nil {
+			if *d <= 0 {
+				c.add(join(f, "period"), "must be positive (%s)", *d)
+			} else {
+				p.intensity.Period = time.Duration(*d)
+			}
+		}
+	}
+	if s := cfg.Shutdown; s != nil {
+		f := join(field, "shutdown")
+		if s.Order != "" {
+			if v, ok := lookup(shutdownOrders, s.Order); ok {
+				p.order = v
+			} else {
+				c.add(join(f, "order"), "%q is not a shutdown order (want %s)", s.Order, labelsOf(shutdownOrders))
+			}
+		}
+		if d := s.Deadline; d != nil {
+			switch {
+			case !top:
+				c.add(join(f, "deadline"), "only the top-level supervisor has a shutdown deadline")
+			case *d < 0:
+				c.add(join(f, "deadline"), "must not be negative (%s)", *d)
+			default:
+				p.deadline = time.Duration(*d)
+			}
+		}
+	}
+	if cfg.AutoShutdown != "" {
+		if v, ok := lookup(autoShutdowns, cfg.AutoShutdown); ok {
+			p.auto = v
+		} else {
+			c.add(join(field, "auto_shutdown"), "%q is not an auto_shutdown mode (want %s)", cfg.AutoShutdown, labelsOf(autoShutdowns))
+		}
+	}
+	in := c.defaults(cfg.Defaults, join(field, "defaults"), up)
+
+	names := make(map[string]int, len(cfg.Children))
+	for i := range cfg.Children {
+		ch := &cfg.Children[i]
+		f := index(join(field, "children"), i)
+		if first, dup := names[ch.Name]; dup && ch.Name != "" {
+			c.add(join(f, "name"), "%q is already used by %s", ch.Name, index(join(field, "children"), first))
+		} else {
+			names[ch.Name] = i
+		}
+		p.children = append(p.children, c.child(ch, f, field, p.auto, in))
+	}
+	c.dependencies(cfg, field, names)
+	return p
+}
+
+// defaults checks a defaults block and lays it over the inherited values.
+func (c *checker) defaults(d *Defaults, field string, in inherited) inherited {
+	if d == nil {
+		return in
+	}
+	if d.Role != "" {
+		if _, ok := lookup(roles, d.Role); ok {
+			in.role.set(string(d.Role), join(field, "role"))
+		} else {
+			c.add(join(field, "role"), "%q is not a role (want %s)", d.Role, labelsOf(roles))
+		}
+	}
+	if d.Restart != "" {
+		if _, ok := lookup(restarts, d.Restart); ok {
+			in.restart.set(string(d.Restart), join(field, "restart"))
+		} else {
+			c.add(join(field, "restart"), "%q is not a restart type (want %s)", d.Restart, labelsOf(restarts))
+		}
+	}
+	c.backoff(d.Backoff, join(field, "backoff"), &in)
+	c.positive(d.StopTimeout, join(field, "stop_timeout"), &in.stopTimeout, "leave it out to use the role's")
+	c.positive(d.StartTimeout, join(field, "start_timeout"), &in.startTimeout, "leave it out for the default of 1m")
+	c.nonNegative(d.StaleAfter, join(field, "stale_after"), &in.staleAfter)
+	return in
+}
+
+// backoff checks a backoff block and lays its fields over in.
+func (c *checker) backoff(b *Backoff, field string, in *inherited) {
+	if b == nil {
+		return
+	}
+	c.nonNegative(b.Initial, join(field, "initial"), &in.initial)
+	c.nonNegative(b.Max, join(field, "max"), &in.max)
+	if b.Initial != nil && b.Max != nil && *b.Initial >= 0 && *b.Max >= 0 && *b.Max < *b.Initial &&
+		!c.skip(join(field, "initial")) {
+		c.add(join(field, "max"), "must be >= %s (%s)", join(field, "initial"), *b.Initial)
+	}
+	if m := b.Multiplier; m != nil {
+		if math.IsNaN(*m) || math.IsInf(*m, 0) || *m < 1 {
+			c.add(join(field, "multiplier"), "must be a finite number >= 1 (%v)", *m)
+		} else {
+			in.multiplier.set(*m, join(field, "multiplier"))
+		}
+	}
+	if b.Jitter != "" {
+		if slices.Contains(jitters, b.Jitter) {
+			in.jitter.set(string(b.Jitter), join(field, "jitter"))
+		} else {
+			ls := make([]string, len(jitters))
+			for i, j := range jitters {
+				ls[i] = string(j)
+			}
+			c.add(join(field, "jitter"), "%q is not a jitter mode (want %s)", b.Jitter, orList(ls))
+		}
+	}
+	c.nonNegative(b.ResetAfter, join(field, "reset_after"), &in.resetAfter)
+}
+
+func (c *checker) nonNegative(d *Duration, field string, dst *from[time.Duration]) {
+	switch {
+	case d == nil:
+	case *d < 0:
+		c.add(field, "must not be negative (%s)", *d)
+	default:
+		dst.set(time.Duration(*d), field)
+	}
+}
+
+func (c *checker) positive(d *Duration, field string, dst *from[time.Duration], hint string) {
+	switch {
+	case d == nil:
+	case *d < 0:
+		c.add(field, "must not be negative (%s)", *d)
+	case *d == 0:
+		c.add(field, "must be positive (%s)", hint)
+	default:
+		dst.set(time.Duration(*d), field)
+	}
+}
+
+// child checks one child and resolves its effective spec: what the child
+// sets, else what its supervisor's defaults (and theirs) set, else its
+// role's preset.
+func (c *checker) child(ch *Child, field, supField string, auto sdk.AutoShutdown, up inherited) *childPlan {
+	p := &childPlan{field: field, task: ch.Task}
+	switch {
+	case ch.Name == "":
+		c.add(join(field, "name"), "is required")
+	case !namePattern.MatchString(ch.Name):
+		c.add(join(field, "name"), "%q may contain only letters, digits, '_', '-' and '.'", ch.Name)
+	}
+	switch {
+	case ch.Task != "" && ch.Supervisor != nil:
+		c.add(field, "set task or supervisor, not both")
+	case ch.Task == "" && ch.Supervisor == nil && !c.skip(join(field, "task"), join(field, "supervisor")):
+		c.add(field, "set task (a registered service) or supervisor (a nested supervisor)")
+	case ch.Task != "" && c.checkTasks:
+		if _, ok := c.reg.lookup(ch.Task); !ok {
+			c.add(join(field, "task"), "unknown task %q%s", ch.Task, c.reg.hint(ch.Task))
+		}
+	}
+	nested := ch.Supervisor != nil
+
+	// The child's own fields, over what it inherits.
+	in := up
+	if ch.Role != "" {
+		if _, ok := lookup(roles, ch.Role); ok {
+			in.role.set(string(ch.Role), join(field, "role"))
+		} else {
+			c.add(join(field, "role"), "%q is not a role (want %s)", ch.Role, labelsOf(roles))
+		}
+	}
+	if ch.Restart != "" {
+		if _, ok := lookup(restarts, ch.Restart); ok {
+			in.restart.set(string(ch.Restart), join(field, "restart"))
+		} else {
+			c.add(join(field, "restart"), "%q is not a restart type (want %s)", ch.Restart, labelsOf(restarts))
+		}
+	}
+	c.backoff(ch.Backoff, join(field, "backoff"), &in)
+	c.positive(ch.StopTimeout, join(field, "stop_timeout"), &in.stopTimeout, "leave it out to use the role's")
+	in.startTimeout, in.staleAfter = from[time.Duration]{}, from[time.Duration]{}
+	if ch.Readiness && !nested {
+		in.startTimeout = up.startTimeout
+	}
+	if !nested {
+		in.staleAfter = up.staleAfter
+	}
+	c.positive(ch.StartTimeout, join(field, "start_timeout"), &in.startTimeout, "leave it out for the default of 1m")
+	c.nonNegative(ch.StaleAfter, join(field, "stale_after"), &in.staleAfter)
+
+	role, _ := lookup(roles, Role(in.role.v))
+	if in.role.src == "" {
+		role = sdk.RoleNone
+	}
+	pre := presets[role]
+	roleName := role.String()
+	resolve := func(f from[time.Duration], preset time.Duration) from[time.Duration] {
+		if f.src == "" {
+			f.v = preset
+		}
+		return f
+	}
+	restart := from[sdk.RestartType]{pre.restart, ""}
+	if in.restart.src != "" {
+		v, _ := lookup(restarts, Restart(in.restart.v))
+		restart.set(v, in.restart.src)
+	}
+	initial := resolve(in.initial, pre.backoff.Initial)
+	maxB := resolve(in.max, pre.backoff.Max)
+	multiplier := in.multiplier
+	if multiplier.src == "" {
+		multiplier.v = pre.backoff.Multiplier
+	}
+	jitter := pre.backoff.Jitter
+	if in.jitter.src != "" {
+		jitter, _ = sdk.ParseJitter(in.jitter.v)
+	}
+	p.spec = sdk.Spec{
+		Name:    ch.Name,
+		Role:    role,
+		Restart: restart.v,
+		Backoff: &sdk.Backoff{Initial: initial.v, Max: maxB.v, Multiplier: multiplier.v, Jitter: jitter,
+			ResetAfter: resolve(in.resetAfter, pre.backoff.ResetAfter).v},
+		StopTimeout:  resolve(in.stopTimeout, pre.stopTimeout).v,
+		Readiness:    ch.Readiness,
+		StartTimeout: in.startTimeout.v,
+		DependsOn:    slices.Clone(ch.DependsOn),
+		StaleAfter:   in.staleAfter.v,
+		Significant:  ch.Significant,
+	}
+
+	// Checks of the effective values that no single block could make.
+	own := func(src string) bool { return under(src, field) }
+	origin := func(src, what string) string {
+		if src == "" {
+			return fmt.Sprintf("the %s role's %s", roleName, what)
+		}
+		return src
+	}
+	// Both from the same block (or preset) is that block's problem,
+	// reported once where the block is checked.
+	if maxB.v < initial.v && parent(initial.src) != parent(maxB.src) &&
+		!c.skip(join(field, "backoff.initial"), join(field, "backoff.max"), initial.src, maxB.src) {
+		switch {
+		case own(maxB.src):
+			c.add(maxB.src, "must be >= %s (%s)", origin(initial.src, "backoff.initial"), initial.v)
+		case own(initial.src):
+			c.add(initial.src, "must be <= %s (%s)", origin(maxB.src, "backoff.max"), maxB.v)
+		default:
+			c.add(join(field, "backoff"), "the inherited initial %s (%s) exceeds the inherited max %s (%s); set backoff.max or backoff.initial",
+				initial.v, origin(initial.src, "backoff.initial"), maxB.v, origin(maxB.src, "backoff.max"))
+		}
+	}
+	if ch.StartTimeout != nil && !ch.Readiness && !nested {
+		c.add(join(field, "start_timeout"), "requires readiness: true")
+	}
+	if nested {
+		if ch.Readiness {
+			c.add(join(field, "readiness"), "a nested supervisor never signals readiness")
+		}
+		if ch.StaleAfter != nil && *ch.StaleAfter > 0 {
+			c.add(join(field, "stale_after"), "a nested supervisor sends no heartbeats")
+		}
+		if ch.StartTimeout != nil && !ch.Readiness {
+			c.add(join(field, "start_timeout"), "a nested supervisor never signals readiness")
+		}
+	}
+	if ch.Significant {
+		if restart.v == sdk.Permanent && !c.skip(join(field, "restart"), join(field, "role")) {
+			why := ""
+			switch {
+			case own(restart.src):
+			case restart.src != "":
+				why = fmt.Sprintf(" (permanent comes from %s; set restart to transient or temporary)", restart.src)
+			default:
+				why = fmt.Sprintf(" (the %s role's restart is permanent; set restart to transient or temporary)", roleName)
+			}
+			c.add(join(field, "significant"), "a permanent child cannot be significant: it never ends on its own%s", why)
+		}
+		if auto == sdk.AutoShutdownNever && !c.skip(join(supField, "auto_shutdown")) {
+			c.add(join(field, "significant"), "requires %s to be any_significant or all_significant", join(supField, "auto_shutdown"))
+		}
+	}
+	if nested {
+		p.sup = c.supervisor(ch.Supervisor, join(field, "supervisor"), ch.Name, up)
+	}
+	return p
+}
+
+// dependencies checks the children's depends_on lists, and reports each
+// dependency cycle once, at its first child.
+func (c *checker) dependencies(cfg *Config, field string, names map[string]int) {
+	edges := make([][]int, len(cfg.Children))
+	for i, ch := range cfg.Children {
+		f := join(index(join(field, "children"), i), "depends_on")
+		for k, dep := range ch.DependsOn {
+			df := index(f, k)
+			j, known := names[dep]
+			switch {
+			case dep == "":
+				c.add(df, "must not be empty")
+			case dep == ch.Name:
+				c.add(df, "a child cannot depend on itself")
+			case slices.Contains(ch.DependsOn[:k], dep):
+				c.add(df, "%q is listed twice", dep)
+			case !known:
+				sibs := make([]string, 0, len(cfg.Children))
+				for _, s := range cfg.Children {
+					if s.Name != ch.Name && s.Name != "" {
+						sibs = append(sibs, s.Name)
+					}
+				}
+				c.add(df, "%q is not a sibling%s", dep, hint(dep, sibs, "siblings"))
+			default:
+				edges[i] = append(edges[i], j)
+			}
+		}
+	}
+	for _, cycle := range cycles(edges) {
+		ns := make([]string, len(cycle))
+		for k, i := range cycle {
+			ns[k] = cfg.Children[i].Name
+		}
+		c.add(join(index(join(field, "children"), cycle[0]), "depends_on"), "dependency cycle: %s", strings.Join(ns, " → "))
+	}
+}
+
+// cycles returns one cycle through each strongly connected component of
+// more than one node, as a path that starts and ends at the component's
+// first node, the shortest one following the edges in order.
+func cycles(edges [][]int) [][]int {
+	// Tarjan's algorithm.
+	n := len(edges)
+	idx, low, comp := make([]int, n), make([]int, n), make([]int, n)
+	for i := range idx {
+		idx[i], comp[i] = -1, -1
+	}
+	var stack []int
+	onStack := make([]bool, n)
+	next, ncomp := 0, 0
+	var visit func(v int)
+	visit = func(v int) {
+		idx[v], low[v] = next, next
+		next++
+		stack = append(stack, v)
+		onStack[v] = true
+		for _, w := range edges[v] {
+			if idx[w] < 0 {
+				visit(w)
+				low[v] = min(low[v], low[w])
+			} else if onStack[w] {
+				low[v] = min(low[v], idx[w])
+			}
+		}
+		if low[v] == idx[v] {
+			for {
+				w := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				onStack[w] = false
+				comp[w] = ncomp
+				if w == v {
+					break
+				}
+			}
+			ncomp++
+		}
+	}
+	for v := range n {
+		if idx[v] < 0 {
+			visit(v)
+		}
+	}
+	size := make([]int, ncomp)
+	for _, k := range comp {
+		size[k]++
+	}
+	var out [][]int
+	done := make([]bool, ncomp)
+	for start := range n { // declaration order: each cycle at its first child
+		k := comp[start]
+		if size[k] < 2 || done[k] {
+			continue
+		}
+		done[k] = true
+		// Breadth-first search within the component, back to start.
+		prev := make(map[int]int)
+		queue := []int{start}
+	search:
+		for len(queue) > 0 {
+			v := queue[0]
+			queue = queue[1:]
+			for _, w := range edges[v] {
+				if comp[w] != k {
+					continue
+				}
+				if w == start {
+					path := []int{start}
+					for u := v; u != start; u = prev[u] {
+						path = append(path, u)
+					}
+					path = append(path, start)
+					slices.Reverse(path[1 : len(path)-1])
+					out = append(out, path)
+					break search
+				}
+				if _, seen := prev[w]; !seen {
+					prev[w] = v
+					queue = append(queue, w)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// hint suggests a close match for name among known, or lists them.
+func hint(name string, known []string, what string) string {
+	best, bestDist := "", 3
+	for _, k := range known {
+		if d := levenshtein(name, k); d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+	switch {
+	case best != "":
+		return fmt.Sprintf(" (did you mean %q?)", best)
+	case len(known) == 0:
+		return fmt.Sprintf(" (there are no %s)", what)
+	case len(known) <= 10:
+		return fmt.Sprintf(" (%s: %s)", what, strings.Join(known, ", "))
+	}
+	return ""
+}
