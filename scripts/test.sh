@@ -14,6 +14,15 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 
+# A short run of each fuzz target, on top of its committed corpus (which
+# go test already replays). FUZZTIME=0 skips it.
+fuzz() {
+	local pkg=$1 target=$2
+	[ "${FUZZTIME:-10s}" = 0 ] && return
+	echo "== fuzz $target ($pkg, ${FUZZTIME:-10s})"
+	go test -run '^$' -fuzz "^$target\$" -fuzztime "${FUZZTIME:-10s}" "$pkg"
+}
+
 for m in $modules; do
 	echo "== module $m"
 	(
@@ -26,3 +35,5 @@ for m in $modules; do
 		fi
 	)
 done
+
+fuzz ./config/ FuzzLoad
