@@ -9,13 +9,16 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/supervisor-sdk/supervisor/internal/version"
 	"github.com/supervisor-sdk/supervisor/lifecycle"
 	"github.com/supervisor-sdk/supervisor/sdk"
 )
 
-// ScopeName is the instrumentation scope of the adapter's own instruments.
+// ScopeName is the instrumentation scope of the adapter's own instruments
+// and spans.
 const ScopeName = "github.com/supervisor-sdk/supervisor/otelsup"
 
 // Version returns the module version, reported as the instrumentation scope
@@ -26,7 +29,9 @@ func Version() string { return version.Version }
 type Option func(*config)
 
 type config struct {
-	mp metric.MeterProvider
+	mp    metric.MeterProvider
+	tp    trace.TracerProvider
+	tpSet bool // tp came from WithTracerProvider
 }
 
 // WithMeterProvider sets the provider of every instrument, the lifecycle
@@ -40,7 +45,26 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 	}
 }
 
-// Adapter turns a supervision tree's events into OpenTelemetry metrics.
+// WithTracerProvider sets the provider of the adapter's spans. The default
+// is the global TracerProvider; nil keeps the default. With a
+// [go.opentelemetry.io/otel/trace/noop.TracerProvider] the adapter starts
+// no spans at all, so tracing costs nothing. By default, while no provider
+// has been installed with otel.SetTracerProvider, the adapter skips
+// tracing the same way (the global tracer would return non-recording
+// spans); it starts tracing with the next attempt once one is installed.
+// Passing otel.GetTracerProvider() explicitly turns that shortcut off, for
+// auto-instrumentation agents that attach to the global tracer without
+// installing a provider.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(c *config) {
+		if tp != nil {
+			c.tp, c.tpSet = tp, true
+		}
+	}
+}
+
+// Adapter turns a supervision tree's events into OpenTelemetry metrics and
+// spans.
 // Create one with [New], pass [Adapter.Options] to [sdk.New] for the root
 // supervisor (nested supervisors inherit both), and [Adapter.Close] it when
 // the tree is gone. One Adapter may serve several trees. It is safe for
@@ -48,6 +72,7 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 type Adapter struct {
 	sm  *lifecycle.StateMetrics
 	ins instruments
+	tr  *tracing // nil with a no-op TracerProvider
 
 	mu       sync.Mutex
 	add      map[cacheKey][]metric.AddOption
@@ -69,7 +94,7 @@ type exitState struct {
 // returned (joined) error while the Adapter is still returned and records
 // everything else; the error is not also passed to otel.Handle.
 func New(opts ...Option) (*Adapter, error) {
-	c := config{mp: otel.GetMeterProvider()}
+	c := config{mp: otel.GetMeterProvider(), tp: otel.GetTracerProvider()}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -86,6 +111,12 @@ func New(opts ...Option) (*Adapter, error) {
 	err = errors.Join(err, e)
 	a.ins, e = newInstruments(meter)
 	err = errors.Join(err, e)
+	if _, noop := c.tp.(tracenoop.TracerProvider); !noop {
+		a.tr = newTracing(c.tp.Tracer(ScopeName, trace.WithInstrumentationVersion(Version()), trace.WithSchemaURL(semconv.SchemaURL)))
+		if !c.tpSet && isGlobalDefault(c.tp) {
+			a.tr.unset = c.tp
+		}
+	}
 	return a, err
 }
 
@@ -98,10 +129,17 @@ func (a *Adapter) Options() []sdk.Option {
 	return []sdk.Option{sdk.WithStateMetrics(a.sm), sdk.WithEventHook(a.hook)}
 }
 
-// Close unregisters the state-set callback, so the state series stop being
-// reported. The counters and the histogram keep what they have recorded.
-// It is idempotent.
+// Close ends every span the adapter still has open (normally none: a
+// supervisor's terminal transition ends all of its spans, see the package
+// documentation) and unregisters the state-set callback, so the state
+// series stop being reported. The counters and the histogram keep what
+// they have recorded, so flush or shut down the MeterProvider first if the
+// final states should be exported. After Close the adapter starts no more
+// spans. It is idempotent.
 func (a *Adapter) Close() error {
+	if a.tr != nil {
+		a.tr.closeAll()
+	}
 	if a.sm == nil {
 		return nil
 	}
@@ -109,8 +147,17 @@ func (a *Adapter) Close() error {
 }
 
 // hook is the sdk event hook. It runs on supervisor goroutines, possibly
-// several at once; in the steady state it allocates nothing.
+// several at once; in the steady state, and with a no-op TracerProvider,
+// it allocates nothing.
 func (a *Adapter) hook(e sdk.Event) {
+	a.record(e)
+	if a.tr != nil {
+		a.tr.handle(e)
+	}
+}
+
+// record updates the metrics.
+func (a *Adapter) record(e sdk.Event) {
 	switch e.Type {
 	case sdk.EventChildExited:
 		a.onExited(e)

@@ -170,12 +170,21 @@ type errorTyper interface {
 }
 
 // errorType returns the error.type of a failed attempt: the ErrorType of
-// the first error in err's tree that has one, else _OTHER.
+// the first error in err's tree that has one; else "stale" or
+// "start_timeout" for the sdk's sentinel failures that have no type of
+// their own (sdk.ErrStale, sdk.ErrStartTimeout); else _OTHER.
 func errorType(err error) string {
 	if et, ok := errors.AsType[errorTyper](err); ok {
 		if s := et.ErrorType(); s != "" {
 			return s
 		}
+	}
+	switch {
+	case err == nil:
+	case errors.Is(err, sdk.ErrStale):
+		return "stale"
+	case errors.Is(err, sdk.ErrStartTimeout):
+		return "start_timeout"
 	}
 	return semconv.ErrorTypeOther.Value.AsString()
 }

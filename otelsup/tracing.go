@@ -1,0 +1,750 @@
+package otelsup
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/supervisor-sdk/supervisor/lifecycle"
+	"github.com/supervisor-sdk/supervisor/sdk"
+)
+
+// tracing turns the events of supervision trees into spans. Every span it
+// starts is bounded by events: it ends on a later event of the same
+// supervisor, at the latest on the supervisor's terminal transition, or on
+// Close. All state is guarded by mu; the hook may run on several
+// supervisors' goroutines at once.
+type tracing struct {
+	tr trace.Tracer
+	// unset is the global default TracerProvider the tracer came from,
+	// when the adapter was given none; while it is still the global one
+	// (no SDK installed), events are not traced.
+	unset trace.TracerProvider
+
+	mu     sync.Mutex
+	closed bool
+	sups   map[string]*supState   // by supervisor path, for the current run
+	kids   map[string]*childState // by child path, until the child ends
+	cmds   map[string]*cmdState   // by child path: commands waiting for their effect
+}
+
+// supState is one run of one supervisor.
+type supState struct {
+	path     string
+	start    trace.Span // open until alive or shutting_down
+	startSC  trace.SpanContext
+	shut     trace.Span // open from shutting_down to completed/failed
+	alive    bool
+	shutting bool
+	by       string
+	reason   string
+	cause    string
+	meltdown bool          // an EventMeltdown was seen
+	fatal    string        // path of the last child that exited with sdk.ErrFatal
+	ended    int           // children that ended during the shutdown
+	lost     []string      // abandoned children, the first maxAbandonedPaths
+	nLost    int           // abandoned children
+	closing  []*childState // attempt spans that ended, awaiting follow-ups
+}
+
+// childState is one child, across its attempts, until it ends.
+type childState struct {
+	path     string
+	sup      *supState
+	span     trace.Span        // the current attempt's, until it is ended
+	sc       trace.SpanContext // the last attempt's, for the next one's link
+	closing  bool              // the attempt exited; follow-ups still land on span
+	endAt    time.Time         // end timestamp of a closing span
+	running  bool              // between EventChildRunning and the exit
+	paused   bool              // a pause command completed and no resume since
+	lastExit sdk.ExitKind
+	lastGen  uint64
+	next     decision // the restart decided for the next attempt
+}
+
+// decision is a restart the supervisor decided for a child's next attempt.
+type decision struct {
+	set    bool
+	delay  time.Duration
+	reason string
+	cause  string
+}
+
+type cmdState struct {
+	span trace.Span
+	op   string
+	path string
+	sup  *supState
+}
+
+func newTracing(tr trace.Tracer) *tracing {
+	return &tracing{
+		tr:   tr,
+		sups: make(map[string]*supState),
+		kids: make(map[string]*childState),
+		cmds: make(map[string]*cmdState),
+	}
+}
+
+// isGlobalDefault reports whether tp is the OpenTelemetry global
+// TracerProvider as it is before any otel.SetTracerProvider: a delegating
+// provider whose spans do not record until a provider is installed.
+// otel.GetTracerProvider returns the installed provider from then on.
+func isGlobalDefault(tp trace.TracerProvider) bool {
+	t := reflect.TypeOf(tp)
+	return t != nil && t.Kind() == reflect.Pointer &&
+		t.Elem().PkgPath() == "go.opentelemetry.io/otel/internal/global" && t.Elem().Name() == "tracerProvider"
+}
+
+func recording(s trace.Span) bool { return s != nil && s.IsRecording() }
+
+// start starts a root span at the event's time.
+func (t *tracing) start(name string, at time.Time, links []trace.Link, attrs ...attribute.KeyValue) trace.Span {
+	opts := make([]trace.SpanStartOption, 0, 4)
+	opts = append(opts, trace.WithNewRoot(), trace.WithTimestamp(at), trace.WithAttributes(attrs...))
+	if len(links) > 0 {
+		opts = append(opts, trace.WithLinks(links...))
+	}
+	_, span := t.tr.Start(context.Background(), name, opts...)
+	return span
+}
+
+// linkAttrs are the attributes of each link type, shared by every link of
+// that type to save an allocation per link. The one-element slices are
+// never written to; an SDK that normalises them in place (deduplication,
+// limits) leaves a single attribute as it is.
+var linkAttrs = map[string][]attribute.KeyValue{}
+
+func init() {
+	for _, typ := range []string{LinkPreviousAttempt, LinkSupervisorStart, LinkParentAttempt, LinkCommand, LinkTargetAttempt} {
+		linkAttrs[typ] = []attribute.KeyValue{AttrLinkType.String(typ)}
+	}
+}
+
+func link(sc trace.SpanContext, typ string, links []trace.Link) []trace.Link {
+	if !sc.IsValid() {
+		return links
+	}
+	return append(links, trace.Link{SpanContext: sc, Attributes: linkAttrs[typ]})
+}
+
+func event(s trace.Span, name string, at time.Time, attrs ...attribute.KeyValue) {
+	if recording(s) {
+		s.AddEvent(name, trace.WithTimestamp(at), trace.WithAttributes(attrs...))
+	}
+}
+
+// transition adds a lifecycle.EventTransition, with package lifecycle's
+// attributes, as a bound lifecycle machine would.
+func transition(s trace.Span, kind lifecycle.Kind, path string, from, to lifecycle.State, reason, by string, at time.Time) {
+	if !recording(s) || to == 0 || from == to {
+		return
+	}
+	attrs := []attribute.KeyValue{
+		lifecycle.AttrKind.String(kind.String()), lifecycle.AttrPath.String(path),
+		lifecycle.AttrFrom.String(from.String()), lifecycle.AttrTo.String(to.String()),
+		lifecycle.AttrReason.String(reason),
+	}
+	if by != "" {
+		attrs = append(attrs, lifecycle.AttrRequestedBy.String(by))
+	}
+	s.AddEvent(lifecycle.EventTransition, trace.WithTimestamp(at), trace.WithAttributes(attrs...))
+}
+
+func fail(s trace.Span, desc, typ string) {
+	if recording(s) {
+		s.SetStatus(codes.Error, desc)
+		s.SetAttributes(semconv.ErrorTypeKey.String(typ))
+	}
+}
+
+func end(s trace.Span, at time.Time) {
+	if s != nil {
+		s.End(trace.WithTimestamp(at))
+	}
+}
+
+// supervisorOf returns the path of the supervisor that emitted e.
+func supervisorOf(e sdk.Event) string {
+	if e.Supervisor != "" {
+		return e.Supervisor
+	}
+	switch e.Type {
+	case sdk.EventSupervisorState, sdk.EventMeltdown:
+		return e.Path
+	}
+	if i := strings.LastIndexByte(e.Path, '/'); i > 0 {
+		return e.Path[:i]
+	}
+	return e.Path
+}
+
+func (t *tracing) handle(e sdk.Event) {
+	if t.unset != nil && otel.GetTracerProvider() == t.unset {
+		return // nothing would record: skip the cost
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return
+	}
+	s := t.sup(supervisorOf(e), e.Time)
+	t.settle(s, e)
+	switch e.Type {
+	case sdk.EventChildAdded:
+		t.kid(s, e.Path)
+	case sdk.EventChildStarting:
+		t.onStarting(s, e)
+	case sdk.EventChildRunning:
+		t.onRunning(s, e)
+	case sdk.EventChildPending:
+		t.finishCmd(e.Path, e.Time)
+	case sdk.EventChildReady:
+		if cs := t.kids[e.Path]; cs != nil {
+			event(cs.span, SpanEventChildReady, e.Time)
+			transition(cs.span, lifecycle.KindChild, e.Path, e.From, e.To, "signalled ready", "", e.Time)
+		}
+		if !s.alive {
+			event(s.start, SpanEventChildReady, e.Time, lifecycle.AttrChildPath.String(e.Path))
+		}
+	case sdk.EventChildStale:
+		if cs := t.kids[e.Path]; cs != nil {
+			event(cs.span, SpanEventChildStale, e.Time, AttrReason.String(errText(e.Err)))
+		}
+	case sdk.EventChildStopping:
+		if cs := t.kids[e.Path]; cs != nil {
+			event(cs.span, SpanEventChildStopping, e.Time, AttrReason.String(e.Cause))
+		}
+	case sdk.EventChildPanicked:
+		if cs := t.kids[e.Path]; cs != nil && recording(cs.span) {
+			attrs := []attribute.KeyValue{semconv.ExceptionMessageKey.String(errText(e.Err))}
+			if pe, ok := errors.AsType[*sdk.PanicError](e.Err); ok && len(pe.Stack) > 0 {
+				attrs = append(attrs, semconv.ExceptionStacktraceKey.String(string(pe.Stack)))
+			}
+			event(cs.span, SpanEventChildPanicked, e.Time, attrs...)
+		}
+	case sdk.EventChildExited:
+		t.onExited(s, e)
+	case sdk.EventChildStopped:
+		t.onStopped(s, e)
+	case sdk.EventChildAbandoned:
+		t.onAbandoned(s, e)
+	case sdk.EventChildEnded:
+		t.onEnded(s, e)
+	case sdk.EventChildBackoff:
+		if cs := t.kids[e.Path]; cs != nil {
+			cs.next = decision{set: true, delay: e.Delay, reason: cs.restartReason(0, false), cause: e.Cause}
+			t.close(s, cs, e.Time)
+		}
+	case sdk.EventChildRestarting:
+		if cs := t.kids[e.Path]; cs != nil {
+			if !cs.next.set {
+				cs.next = decision{set: true, reason: cs.restartReason(e.Generation, true), cause: e.Cause}
+			}
+			t.close(s, cs, e.Time)
+		}
+	case sdk.EventMeltdown:
+		s.meltdown = true
+	case sdk.EventCommand:
+		t.onCommand(s, e)
+	case sdk.EventSupervisorState:
+		t.onSupervisorState(s, e)
+	}
+}
+
+// sup returns the state of the supervisor's current run, starting its
+// start span on its first event.
+func (t *tracing) sup(path string, at time.Time) *supState {
+	if s := t.sups[path]; s != nil {
+		return s
+	}
+	s := &supState{path: path}
+	var links []trace.Link
+	if parent := t.kids[path]; parent != nil && parent.span != nil {
+		links = link(parent.span.SpanContext(), LinkParentAttempt, links) // a nested supervisor
+	}
+	s.start = t.start(SpanStart, at, links, lifecycle.AttrSupervisorPath.String(path))
+	s.startSC = s.start.SpanContext()
+	t.sups[path] = s
+	return s
+}
+
+func (t *tracing) kid(s *supState, path string) *childState {
+	cs := t.kids[path]
+	if cs == nil || cs.sup != s {
+		cs = &childState{path: path, sup: s}
+		t.kids[path] = cs
+	}
+	return cs
+}
+
+// settle ends the closing attempt spans of s, unless e is one of their
+// follow-ups (the events the sdk emits right after an exit: stopped,
+// ended, backoff, restarting). Any other event of the same supervisor
+// means the supervisor has moved on.
+func (t *tracing) settle(s *supState, e sdk.Event) {
+	if len(s.closing) == 0 {
+		return
+	}
+	keep := s.closing[:0]
+	for _, cs := range s.closing {
+		if cs.closing && e.Path == cs.path {
+			switch e.Type {
+			case sdk.EventChildStopped, sdk.EventChildEnded, sdk.EventChildBackoff, sdk.EventChildRestarting:
+				keep = append(keep, cs)
+				continue
+			}
+		}
+		if cs.closing {
+			cs.closing = false
+			end(cs.span, cs.endAt)
+			cs.span = nil
+		}
+	}
+	clear(s.closing[len(keep):])
+	s.closing = keep
+}
+
+// close ends a closing attempt span at the time of its last follow-up.
+func (t *tracing) close(s *supState, cs *childState, at time.Time) {
+	if !cs.closing {
+		return
+	}
+	cs.closing = false
+	end(cs.span, at)
+	cs.span = nil
+	for i, x := range s.closing {
+		if x == cs {
+			s.closing = append(s.closing[:i], s.closing[i+1:]...)
+			break
+		}
+	}
+}
+
+// restartReason is the restart reason of the child's next attempt, as the
+// restarts metric reports it: its own exit kind, or sibling.
+func (cs *childState) restartReason(gen uint64, haveGen bool) string {
+	if cs.lastExit != 0 && cs.lastExit != sdk.ExitStopped && (!haveGen || gen == cs.lastGen) {
+		return cs.lastExit.String()
+	}
+	return ReasonSibling
+}
+
+func (t *tracing) onStarting(s *supState, e sdk.Event) {
+	cs := t.kid(s, e.Path)
+	if cs.span != nil { // not expected: the previous attempt never exited
+		t.close(s, cs, e.Time)
+		end(cs.span, e.Time)
+		cs.span = nil
+	}
+	links := make([]trace.Link, 0, 3)
+	links = link(cs.sc, LinkPreviousAttempt, links)
+	links = link(s.startSC, LinkSupervisorStart, links)
+	cmd := t.cmds[e.Path]
+	if cmd != nil && (cmd.op == opRestart || cmd.op == opResume) {
+		links = link(cmd.span.SpanContext(), LinkCommand, links)
+	}
+	cs.span = t.start(SpanChildAttempt, e.Time, links,
+		lifecycle.AttrChildPath.String(e.Path),
+		lifecycle.AttrSupervisorPath.String(s.path),
+		AttrChildAttempt.Int64(int64(e.Attempt)),
+		AttrChildGeneration.Int64(int64(e.Generation)),
+	)
+	cs.sc = cs.span.SpanContext()
+	cs.running = false
+	next := cs.next
+	cs.next = decision{}
+	if !next.set && cmd != nil && cmd.op == opRestart {
+		next = decision{set: true, reason: ReasonOperator, cause: e.Cause}
+	}
+	if next.set {
+		event(cs.span, SpanEventRestartScheduled, e.Time,
+			AttrRestartDelay.Float64(next.delay.Seconds()),
+			AttrRestartReason.String(next.reason),
+			AttrRestartAttempt.Int64(int64(e.Attempt)),
+			AttrRestartCause.String(next.cause))
+	}
+}
+
+func (t *tracing) onRunning(s *supState, e sdk.Event) {
+	if cs := t.kids[e.Path]; cs != nil {
+		cs.running = true
+		cs.paused = false
+		transition(cs.span, lifecycle.KindChild, e.Path, e.From, e.To, "", "", e.Time)
+	}
+	if !s.alive && !s.shutting {
+		event(s.start, SpanEventChildStarted, e.Time,
+			lifecycle.AttrChildPath.String(e.Path), AttrChildAttempt.Int64(int64(e.Attempt)))
+	}
+	t.finishCmd(e.Path, e.Time, AttrChildAttempt.Int64(int64(e.Attempt)))
+}
+
+func (t *tracing) onExited(s *supState, e sdk.Event) {
+	cs := t.kids[e.Path]
+	if cs == nil {
+		return
+	}
+	cs.running = false
+	cs.lastExit, cs.lastGen = e.Exit, e.Generation
+	if e.Err != nil && errors.Is(e.Err, sdk.ErrFatal) {
+		s.fatal = e.Path
+	}
+	if cs.span == nil {
+		return
+	}
+	if recording(cs.span) {
+		cs.span.SetAttributes(AttrExitKind.String(e.Exit.String()))
+		if e.Exit.Abnormal() {
+			fail(cs.span, errText(e.Err), errorType(e.Err))
+		}
+	}
+	cs.closing, cs.endAt = true, e.Time
+	s.closing = append(s.closing, cs)
+}
+
+func (t *tracing) onStopped(s *supState, e sdk.Event) {
+	waited := AttrStopWaited.Float64(e.Waited.Seconds())
+	if cs := t.kids[e.Path]; cs != nil {
+		event(cs.span, SpanEventChildStopped, e.Time, waited)
+		t.close(s, cs, e.Time)
+	}
+	if s.shut != nil {
+		event(s.shut, SpanEventChildStopped, e.Time, lifecycle.AttrChildPath.String(e.Path), waited)
+	}
+	if cmd := t.cmds[e.Path]; cmd != nil && cmd.op == opPause {
+		if cs := t.kids[e.Path]; cs != nil {
+			cs.paused = true
+		}
+		t.endCmd(cmd, e.Time, OutcomeDone, "")
+	}
+}
+
+func (t *tracing) onAbandoned(s *supState, e sdk.Event) {
+	waited := AttrStopWaited.Float64(e.Waited.Seconds())
+	if cs := t.kids[e.Path]; cs != nil {
+		cs.running = false
+		if cs.span != nil && !cs.closing {
+			event(cs.span, SpanEventChildAbandoned, e.Time, waited, AttrReason.String(e.Cause))
+			fail(cs.span, "abandoned: "+e.Cause, "abandoned")
+			end(cs.span, e.Time)
+			cs.span = nil
+		}
+	}
+	if s.shut != nil {
+		event(s.shut, SpanEventChildAbandoned, e.Time,
+			lifecycle.AttrChildPath.String(e.Path), waited, AttrReason.String(e.Cause))
+	}
+	s.nLost++
+	if len(s.lost) < maxAbandonedPaths {
+		s.lost = append(s.lost, e.Path)
+	}
+	if cmd := t.cmds[e.Path]; cmd != nil {
+		t.endCmd(cmd, e.Time, OutcomeAbandoned, "abandoned: "+e.Cause)
+	}
+}
+
+func (t *tracing) onEnded(s *supState, e sdk.Event) {
+	if cs := t.kids[e.Path]; cs != nil {
+		if cs.closing {
+			transition(cs.span, lifecycle.KindChild, e.Path, e.From, e.To, e.Cause, "", e.Time)
+			t.close(s, cs, e.Time)
+		} else if cs.span != nil {
+			end(cs.span, e.Time)
+		}
+		delete(t.kids, e.Path)
+	}
+	if s.shutting {
+		s.ended++
+	}
+	if cmd := t.cmds[e.Path]; cmd != nil {
+		if cmd.op == opRemove {
+			t.endCmd(cmd, e.Time, OutcomeDone, "")
+		} else {
+			t.endCmd(cmd, e.Time, OutcomeRejected, "the child ended")
+		}
+	}
+}
+
+// Operator commands, as sdk.Event.Command spells them.
+const (
+	opRestart = "restart"
+	opRemove  = "remove"
+	opPause   = "pause"
+	opResume  = "resume"
+)
+
+// ReasonOperator is the restart reason of an attempt launched by an
+// operator's restart command.
+const ReasonOperator = "operator"
+
+func (t *tracing) onCommand(s *supState, e sdk.Event) {
+	attrs := []attribute.KeyValue{
+		AttrCommand.String(e.Command),
+		lifecycle.AttrChildPath.String(e.Path),
+		lifecycle.AttrSupervisorPath.String(s.path),
+		AttrRequestedBy.String(e.RequestedBy),
+		AttrReason.String(e.Cause),
+	}
+	if prev := t.cmds[e.Path]; prev != nil {
+		if prev.op == e.Command { // the sdk merges duplicates into one
+			event(prev.span, SpanEventCommandMerged, e.Time,
+				AttrRequestedBy.String(e.RequestedBy), AttrReason.String(e.Cause))
+			return
+		}
+		span := t.start(SpanCommand, e.Time, nil, attrs...)
+		t.endSpan(span, e.Time, OutcomeRejected, "the child is busy with "+prev.op)
+		return
+	}
+	cs := t.kids[e.Path]
+	var links []trace.Link
+	if cs != nil && cs.span != nil {
+		links = link(cs.span.SpanContext(), LinkTargetAttempt, links)
+	}
+	span := t.start(SpanCommand, e.Time, links, attrs...)
+	wait := false
+	switch {
+	case s.shutting:
+		t.endSpan(span, e.Time, OutcomeRejected, "the supervisor is shutting down")
+		return
+	case cs == nil:
+		if e.Command == opRestart {
+			t.endSpan(span, e.Time, OutcomeRejected, "no such child, or it has ended")
+			return
+		}
+	case e.Command == opRestart:
+		if cs.paused {
+			t.endSpan(span, e.Time, OutcomeRejected, "the child is paused")
+			return
+		}
+		wait = true
+	case e.Command == opPause:
+		if cs.running {
+			wait = true
+		} else {
+			cs.paused = true
+			t.endSpan(span, e.Time, OutcomeDone, "")
+			return
+		}
+	case e.Command == opRemove:
+		wait = true // an EventChildEnded follows, at once or after the stop
+	case e.Command == opResume:
+		wait = cs.paused
+	}
+	if !wait {
+		t.endSpan(span, e.Time, OutcomeNoEffect, "")
+		return
+	}
+	if len(t.cmds) >= maxCommands {
+		t.endSpan(span, e.Time, OutcomeUntracked, "")
+		return
+	}
+	t.cmds[e.Path] = &cmdState{span: span, op: e.Command, path: e.Path, sup: s}
+}
+
+// finishCmd ends the restart or resume command waiting for path, whose
+// effect is the child running (or pending on its dependencies) again.
+func (t *tracing) finishCmd(path string, at time.Time, attrs ...attribute.KeyValue) {
+	cmd := t.cmds[path]
+	if cmd == nil || (cmd.op != opRestart && cmd.op != opResume) {
+		return
+	}
+	if recording(cmd.span) && len(attrs) > 0 {
+		cmd.span.SetAttributes(attrs...)
+	}
+	t.endCmd(cmd, at, OutcomeDone, "")
+}
+
+func (t *tracing) endCmd(cmd *cmdState, at time.Time, outcome, desc string) {
+	delete(t.cmds, cmd.path)
+	t.endSpan(cmd.span, at, outcome, desc)
+}
+
+// endSpan ends a command span with its outcome; the outcomes that are
+// failures set status Error with desc and error.type = outcome.
+func (t *tracing) endSpan(span trace.Span, at time.Time, outcome, desc string) {
+	if recording(span) {
+		span.SetAttributes(AttrCommandOutcome.String(outcome))
+		switch outcome {
+		case OutcomeRejected, OutcomeAbandoned, OutcomeInterrupted:
+			fail(span, desc, outcome)
+		}
+	}
+	end(span, at)
+}
+
+func (t *tracing) onSupervisorState(s *supState, e sdk.Event) {
+	switch e.To {
+	case lifecycle.StateAlive:
+		s.alive = true
+		transition(s.start, lifecycle.KindSupervisor, s.path, e.From, e.To, e.Cause, e.RequestedBy, e.Time)
+		end(s.start, e.Time)
+		s.start = nil
+	case lifecycle.StateShuttingDown:
+		s.shutting = true
+		s.by, s.reason = e.RequestedBy, e.Cause
+		s.cause = inferCause(s, e.RequestedBy)
+		if s.start != nil { // never got to alive
+			fail(s.start, "shut down before it was alive: "+e.Cause, causeErrorType(s.cause, true))
+			end(s.start, e.Time)
+			s.start = nil
+		}
+		s.shut = t.start(SpanShutdown, e.Time, link(s.startSC, LinkSupervisorStart, nil),
+			lifecycle.AttrSupervisorPath.String(s.path),
+			AttrRequestedBy.String(e.RequestedBy),
+			AttrReason.String(e.Cause),
+			AttrShutdownCause.String(s.cause))
+		transition(s.shut, lifecycle.KindSupervisor, s.path, e.From, e.To, e.Cause, e.RequestedBy, e.Time)
+	case lifecycle.StateCompleted, lifecycle.StateFailed:
+		t.finishSup(s, e)
+	}
+}
+
+// finishSup ends everything left of the supervisor's run: its terminal
+// transition is its last event.
+func (t *tracing) finishSup(s *supState, e sdk.Event) {
+	if s.start != nil {
+		if e.To == lifecycle.StateFailed {
+			fail(s.start, "failed before it was alive: "+e.Cause, causeErrorType(s.cause, true))
+		}
+		end(s.start, e.Time)
+		s.start = nil
+	}
+	if sh := s.shut; sh != nil {
+		transition(sh, lifecycle.KindSupervisor, s.path, e.From, e.To, e.Cause, "", e.Time)
+		if recording(sh) {
+			attrs := []attribute.KeyValue{
+				AttrReportState.String(e.To.String()),
+				AttrReportCause.String(s.cause),
+				AttrReportRequestedBy.String(s.by),
+				AttrReportReason.String(s.reason),
+				AttrReportChildren.Int(s.ended),
+				AttrReportAbandoned.Int(s.nLost),
+			}
+			if len(s.lost) > 0 {
+				attrs = append(attrs, AttrReportAbandonedPaths.StringSlice(s.lost))
+			}
+			sh.AddEvent(SpanEventExitReport, trace.WithTimestamp(e.Time), trace.WithAttributes(attrs...))
+			switch {
+			case e.To == lifecycle.StateFailed:
+				fail(sh, "supervisor failed: "+s.reason, causeErrorType(s.cause, false))
+			case s.nLost > 0:
+				fail(sh, "children abandoned: "+strings.Join(s.lost, ", "), "abandoned")
+			}
+		}
+		end(sh, e.Time)
+		s.shut = nil
+	}
+	for _, cs := range s.closing {
+		if cs.closing {
+			cs.closing = false
+			end(cs.span, cs.endAt)
+			cs.span = nil
+		}
+	}
+	s.closing = nil
+	for path, cs := range t.kids {
+		if cs.sup == s {
+			end(cs.span, e.Time)
+			delete(t.kids, path)
+		}
+	}
+	for _, cmd := range t.cmds {
+		if cmd.sup == s {
+			t.endCmd(cmd, e.Time, OutcomeInterrupted, "the supervisor ended first")
+		}
+	}
+	delete(t.sups, s.path)
+}
+
+// close ends every span still open; later events are ignored.
+func (t *tracing) closeAll() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return
+	}
+	t.closed = true
+	now := time.Now()
+	for _, s := range t.sups {
+		for _, cs := range s.closing {
+			if cs.closing {
+				cs.closing = false
+				end(cs.span, cs.endAt)
+				cs.span = nil
+			}
+		}
+		end(s.start, now)
+		end(s.shut, now)
+	}
+	for _, cs := range t.kids {
+		end(cs.span, now)
+	}
+	for _, cmd := range t.cmds {
+		t.endSpan(cmd.span, now, OutcomeInterrupted, "the adapter was closed first")
+	}
+	clear(t.sups)
+	clear(t.kids)
+	clear(t.cmds)
+}
+
+// inferCause names why a supervisor shut down, as an sdk.Cause, from what
+// the events say. sdk.Event does not carry the sdk's Cause, so this reads
+// the requester the sdk records: fixed labels for signal, context, parent,
+// the intensity and Start, a child's path for a fatal child, a failed start
+// or an auto-shutdown; anything else is an operator.
+func inferCause(s *supState, by string) string {
+	switch {
+	case s.meltdown || by == "intensity":
+		return string(sdk.CauseMeltdown)
+	case by == "signal":
+		return string(sdk.CauseSignal)
+	case by == "context":
+		return string(sdk.CauseContext)
+	case by == "parent":
+		return string(sdk.CauseParent)
+	case by == "start":
+		return string(sdk.CauseStartFailure)
+	case strings.HasPrefix(by, s.path+"/"):
+		switch {
+		case s.fatal == by:
+			return string(sdk.CauseFatal)
+		case !s.alive:
+			return string(sdk.CauseStartFailure)
+		}
+		return string(sdk.CauseAutoShutdown)
+	}
+	return string(sdk.CauseOperator)
+}
+
+// causeErrorType is the error.type of a supervisor that failed, or (start)
+// did not get to alive, for the given cause.
+func causeErrorType(cause string, start bool) string {
+	switch sdk.Cause(cause) {
+	case sdk.CauseMeltdown:
+		return "meltdown"
+	case sdk.CauseFatal:
+		return "fatal"
+	case sdk.CauseStartFailure:
+		return "start_failure"
+	}
+	if start {
+		return "canceled"
+	}
+	return semconv.ErrorTypeOther.Value.AsString()
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

@@ -1,0 +1,782 @@
+package otelsup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/supervisor-sdk/supervisor/lifecycle"
+	"github.com/supervisor-sdk/supervisor/sdk"
+)
+
+// traceEnv is an adapter whose spans go to a synchronous recorder.
+type traceEnv struct {
+	sr *tracetest.SpanRecorder
+	a  *Adapter
+}
+
+func newTraceEnv(t *testing.T) *traceEnv {
+	t.Helper()
+	sr := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	a, err := New(WithTracerProvider(tp), WithMeterProvider(metricnoop.NewMeterProvider()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	return &traceEnv{sr: sr, a: a}
+}
+
+// spans returns the ended spans named name, in the order they ended.
+func (e *traceEnv) spans(name string) []sdktrace.ReadOnlySpan {
+	var out []sdktrace.ReadOnlySpan
+	for _, s := range e.sr.Ended() {
+		if s.Name() == name {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// attempts returns the attempt spans of path, by attempt number.
+func (e *traceEnv) attempts(t *testing.T, path string) []sdktrace.ReadOnlySpan {
+	t.Helper()
+	var out []sdktrace.ReadOnlySpan
+	for _, s := range e.spans(SpanChildAttempt) {
+		if attrsOf(s.Attributes())[string(lifecycle.AttrChildPath)] == path {
+			out = append(out, s)
+		}
+	}
+	slices.SortFunc(out, func(a, b sdktrace.ReadOnlySpan) int {
+		return strings.Compare(fmt.Sprintf("%09s", attrsOf(a.Attributes())[string(AttrChildAttempt)]), fmt.Sprintf("%09s", attrsOf(b.Attributes())[string(AttrChildAttempt)]))
+	})
+	return out
+}
+
+// one returns the only ended span named name whose attribute key is val.
+func (e *traceEnv) one(t *testing.T, name string, key attribute.Key, val string) sdktrace.ReadOnlySpan {
+	t.Helper()
+	var found []sdktrace.ReadOnlySpan
+	for _, s := range e.spans(name) {
+		if attrsOf(s.Attributes())[string(key)] == val {
+			found = append(found, s)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d %s spans with %s=%s, want 1", len(found), name, key, val)
+	}
+	return found[0]
+}
+
+// checkAllEnded fails if a span the adapter started is still open.
+func (e *traceEnv) checkAllEnded(t *testing.T) {
+	t.Helper()
+	ended := make(map[trace.SpanID]bool)
+	for _, s := range e.sr.Ended() {
+		ended[s.SpanContext().SpanID()] = true
+	}
+	for _, s := range e.sr.Started() {
+		if !ended[s.SpanContext().SpanID()] {
+			t.Errorf("span %s %v still open", s.Name(), attrsOf(s.Attributes()))
+		}
+	}
+}
+
+func attrsOf(kvs []attribute.KeyValue) map[string]string {
+	m := make(map[string]string, len(kvs))
+	for _, kv := range kvs {
+		m[string(kv.Key)] = kv.Value.Emit()
+	}
+	return m
+}
+
+// render renders attributes as sorted k=v pairs, without the stack trace.
+func render(kvs []attribute.KeyValue) string {
+	var parts []string
+	for _, kv := range kvs {
+		if kv.Key == semconv.ExceptionStacktraceKey {
+			continue
+		}
+		parts = append(parts, string(kv.Key)+"="+kv.Value.Emit())
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, " ")
+}
+
+func events(s sdktrace.ReadOnlySpan) []string {
+	var out []string
+	for _, ev := range s.Events() {
+		out = append(out, strings.TrimSpace(ev.Name+" "+render(ev.Attributes)))
+	}
+	return out
+}
+
+// links renders the links of s as "type→name of the linked span".
+func (e *traceEnv) links(s sdktrace.ReadOnlySpan) []string {
+	names := make(map[trace.SpanID]string)
+	for _, x := range e.sr.Started() {
+		a := attrsOf(x.Attributes())
+		label := x.Name()
+		switch x.Name() {
+		case SpanChildAttempt:
+			label = a[string(lifecycle.AttrChildPath)] + "#" + a[string(AttrChildAttempt)]
+		case SpanStart, SpanShutdown:
+			label += " " + a[string(lifecycle.AttrSupervisorPath)]
+		case SpanCommand:
+			label += " " + a[string(AttrCommand)] + " " + a[string(lifecycle.AttrChildPath)]
+		}
+		names[x.SpanContext().SpanID()] = label
+	}
+	var out []string
+	for _, l := range s.Links() {
+		out = append(out, attrsOf(l.Attributes)[string(AttrLinkType)]+"→"+names[l.SpanContext.SpanID()])
+	}
+	return out
+}
+
+func eq[T comparable](t *testing.T, what string, got, want T) {
+	t.Helper()
+	if got != want {
+		t.Errorf("%s = %v, want %v", what, got, want)
+	}
+}
+
+func eqList(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Errorf("%s:\n got  %q\n want %q", what, got, want)
+	}
+}
+
+func status(t *testing.T, s sdktrace.ReadOnlySpan, code codes.Code, desc, errType string) {
+	t.Helper()
+	a := attrsOf(s.Attributes())
+	if s.Status().Code != code || s.Status().Description != desc {
+		t.Errorf("%s %v: status %v %q, want %v %q", s.Name(), a, s.Status().Code, s.Status().Description, code, desc)
+	}
+	if got, ok := a[string(semconv.ErrorTypeKey)]; got != errType || ok != (errType != "") {
+		t.Errorf("%s %v: error.type %q, want %q", s.Name(), a, got, errType)
+	}
+}
+
+func isRoot(t *testing.T, s sdktrace.ReadOnlySpan) {
+	t.Helper()
+	if s.Parent().IsValid() {
+		t.Errorf("%s has a parent, want a root", s.Name())
+	}
+}
+
+// serve runs root until stop returns, then cancels its context and waits.
+func serve(t *testing.T, root *sdk.Supervisor, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- root.Serve(ctx) }()
+	stop()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+}
+
+// onEvent returns a hook that signals ch when match is true.
+func onEvent(ch chan<- struct{}, match func(sdk.Event) bool) sdk.Option {
+	return sdk.WithEventHook(func(e sdk.Event) {
+		if match(e) {
+			ch <- struct{}{}
+		}
+	})
+}
+
+func TestSpansAttemptsStartShutdown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		env := newTraceEnv(t)
+		last := make(chan struct{}, 1)
+		root, err := sdk.New("root", append(env.a.Options(), onEvent(last, func(e sdk.Event) bool {
+			return e.Type == sdk.EventChildRunning && e.Attempt == 3
+		}))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		attempt := 0
+		if err := root.Add(sdk.Spec{
+			Name:    "flaky",
+			Restart: sdk.Transient,
+			Backoff: &sdk.Backoff{Initial: 10 * time.Millisecond, Max: 10 * time.Millisecond, Multiplier: 1},
+			Service: sdk.ServiceFunc(func(ctx context.Context) error {
+				attempt++
+				switch attempt {
+				case 1:
+					return errors.New("boom")
+				case 2:
+					panic("kaboom")
+				}
+				<-ctx.Done()
+				return ctx.Err()
+			}),
+		}); err != nil {
+			t.Fatal(err)
+		}
+		serve(t, root, func() {
+			<-last
+			time.Sleep(time.Second)
+		})
+		env.checkAllEnded(t)
+
+		for _, s := range env.sr.Ended() {
+			sc := s.InstrumentationScope()
+			if sc.Name != ScopeName || sc.Version != Version() || sc.SchemaURL != semconv.SchemaURL {
+				t.Errorf("%s: scope %+v", s.Name(), sc)
+			}
+			isRoot(t, s)
+		}
+		att := env.attempts(t, "/root/flaky")
+		if len(att) != 3 {
+			t.Fatalf("%d attempt spans, want 3", len(att))
+		}
+		traces := make(map[trace.TraceID]bool)
+		for i, s := range att {
+			traces[s.SpanContext().TraceID()] = true
+			want := fmt.Sprintf("supervisor.child.attempt=%d supervisor.child.generation=0 supervisor.child.path=/root/flaky supervisor.exit.kind=%s supervisor.path=/root",
+				i+1, []string{"error", "panic", "stopped"}[i])
+			if i < 2 {
+				want = fmt.Sprintf("error.type=%s ", []string{"_OTHER", "panic"}[i]) + want
+			}
+			eq(t, fmt.Sprintf("attempt %d attributes", i+1), render(s.Attributes()), want)
+		}
+		eq(t, "distinct traces", len(traces), 3)
+		status(t, att[0], codes.Error, "boom", "_OTHER")
+		status(t, att[1], codes.Error, "sdk: panic: kaboom", "panic")
+		status(t, att[2], codes.Unset, "", "")
+
+		eqList(t, "attempt 1 links", env.links(att[0]), []string{"supervisor_start→supervisor.start /root"})
+		eqList(t, "attempt 2 links", env.links(att[1]), []string{"previous_attempt→/root/flaky#1", "supervisor_start→supervisor.start /root"})
+		eqList(t, "attempt 3 links", env.links(att[2]), []string{"previous_attempt→/root/flaky#2", "supervisor_start→supervisor.start /root"})
+
+		running := "supervisor.lifecycle.transition supervisor.lifecycle.from=starting supervisor.lifecycle.kind=child supervisor.lifecycle.path=/root/flaky supervisor.lifecycle.reason= supervisor.lifecycle.to=running"
+		eqList(t, "attempt 1 events", events(att[0]), []string{running})
+		eqList(t, "attempt 2 events", events(att[1]), []string{
+			"supervisor.restart.scheduled supervisor.restart.attempt=2 supervisor.restart.cause=/root/flaky exited (error) supervisor.restart.delay=0.01 supervisor.restart.reason=error",
+			running,
+			"supervisor.child.panicked exception.message=sdk: panic: kaboom",
+		})
+		stack := ""
+		for _, ev := range att[1].Events() {
+			if ev.Name == SpanEventChildPanicked {
+				stack = attrsOf(ev.Attributes)[string(semconv.ExceptionStacktraceKey)]
+			}
+		}
+		if !strings.Contains(stack, "panic(") || !strings.Contains(stack, "otelsup.TestSpansAttemptsStartShutdown") {
+			t.Errorf("panic stack trace:\n%s", stack)
+		}
+		eqList(t, "attempt 3 events", events(att[2]), []string{
+			"supervisor.restart.scheduled supervisor.restart.attempt=3 supervisor.restart.cause=/root/flaky exited (panic) supervisor.restart.delay=0.01 supervisor.restart.reason=panic",
+			running,
+			"supervisor.child.stopping supervisor.reason=context ended: context canceled",
+			"supervisor.child.stopped supervisor.stop.waited=0",
+		})
+		eq(t, "attempt 3 duration", att[2].EndTime().Sub(att[2].StartTime()), time.Second)
+		eq(t, "attempt 1 duration", att[0].EndTime().Sub(att[0].StartTime()), 0)
+		eq(t, "backoff between attempts 1 and 2", att[1].StartTime().Sub(att[0].EndTime()), 10*time.Millisecond)
+
+		start := env.one(t, SpanStart, lifecycle.AttrSupervisorPath, "/root")
+		status(t, start, codes.Unset, "", "")
+		eq(t, "start attributes", render(start.Attributes()), "supervisor.path=/root")
+		eqList(t, "start events", events(start), []string{
+			"supervisor.child.started supervisor.child.attempt=1 supervisor.child.path=/root/flaky",
+			"supervisor.lifecycle.transition supervisor.lifecycle.from=starting supervisor.lifecycle.kind=supervisor supervisor.lifecycle.path=/root supervisor.lifecycle.reason=children started supervisor.lifecycle.to=alive",
+		})
+		eqList(t, "start links", env.links(start), nil)
+
+		shut := env.one(t, SpanShutdown, lifecycle.AttrSupervisorPath, "/root")
+		status(t, shut, codes.Unset, "", "")
+		eq(t, "shutdown attributes", render(shut.Attributes()),
+			"supervisor.path=/root supervisor.reason=context ended: context canceled supervisor.requested_by=context supervisor.shutdown.cause=context")
+		eqList(t, "shutdown links", env.links(shut), []string{"supervisor_start→supervisor.start /root"})
+		eqList(t, "shutdown events", events(shut), []string{
+			"supervisor.lifecycle.transition supervisor.lifecycle.from=alive supervisor.lifecycle.kind=supervisor supervisor.lifecycle.path=/root supervisor.lifecycle.reason=context ended: context canceled supervisor.lifecycle.requested_by=context supervisor.lifecycle.to=shutting_down",
+			"supervisor.child.stopped supervisor.child.path=/root/flaky supervisor.stop.waited=0",
+			"supervisor.lifecycle.transition supervisor.lifecycle.from=shutting_down supervisor.lifecycle.kind=supervisor supervisor.lifecycle.path=/root supervisor.lifecycle.reason=context ended: context canceled supervisor.lifecycle.to=completed",
+			"supervisor.exit_report supervisor.report.abandoned=0 supervisor.report.cause=context supervisor.report.children=1 supervisor.report.reason=context ended: context canceled supervisor.report.requested_by=context supervisor.report.state=completed",
+		})
+		if !shut.EndTime().Equal(att[2].EndTime()) {
+			t.Errorf("shutdown ended at %v, the last attempt at %v", shut.EndTime(), att[2].EndTime())
+		}
+		eq(t, "spans", len(env.sr.Ended()), 5)
+	})
+}
+
+// A child stopped with a heartbeat it missed is stale: the stale event,
+// its stop and error.type "stale"; its restart is on the next attempt.
+func TestSpansStaleChild(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		env := newTraceEnv(t)
+		second := make(chan struct{}, 1)
+		root, err := sdk.New("root", append(env.a.Options(), onEvent(second, func(e sdk.Event) bool {
+			return e.Type == sdk.EventChildRunning && e.Attempt == 2
+		}))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		attempt := 0
+		if err := root.Add(sdk.Spec{Name: "beat", StaleAfter: time.Second, Backoff: sdk.NoBackoff, StopTimeout: time.Second,
+			Service: sdk.ServiceFunc(func(ctx context.Context) error {
+				attempt++
+				if attempt == 1 {
+					<-ctx.Done() // never beats
+					time.Sleep(100 * time.Millisecond)
+					return ctx.Err()
+				}
+				<-ctx.Done()
+				return nil
+			})}); err != nil {
+			t.Fatal(err)
+		}
+		serve(t, root, func() { <-second })
+		env.checkAllEnded(t)
+		att := env.attempts(t, "/root/beat")
+		if len(att) != 2 {
+			t.Fatalf("%d attempts, want 2", len(att))
+		}
+		reason := "sdk: no heartbeat within stale-after: last heartbeat 1s ago (stale after 1s)"
+		status(t, att[0], codes.Error, reason, "stale")
+		eq(t, "exit kind", attrsOf(att[0].Attributes())[string(AttrExitKind)], "stale")
+		eqList(t, "stale attempt events", events(att[0]), []string{
+			"supervisor.lifecycle.transition supervisor.lifecycle.from=starting supervisor.lifecycle.kind=child supervisor.lifecycle.path=/root/beat supervisor.lifecycle.reason= supervisor.lifecycle.to=running",
+			"supervisor.child.stale supervisor.reason=" + reason,
+			"supervisor.child.stopping supervisor.reason=" + reason,
+			"supervisor.child.stopped supervisor.stop.waited=0.1",
+		})
+		eq(t, "stale attempt duration", att[0].EndTime().Sub(att[0].StartTime()), 1100*time.Millisecond)
+		eq(t, "restart event", events(att[1])[0],
+			"supervisor.restart.scheduled supervisor.restart.attempt=2 supervisor.restart.cause=/root/beat exited (stale) supervisor.restart.delay=0 supervisor.restart.reason=stale")
+	})
+}
+
+// A child that does not stop within its stop timeout during a shutdown
+// whose deadline passes is abandoned: on its attempt span and on the
+// shutdown span, and in the exit report.
+func TestSpansAbandoned(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		env := newTraceEnv(t)
+		root, err := sdk.New("root", env.a.Options()...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		release := make(chan struct{})
+		for _, name := range []string{"stuck", "fine"} {
+			if err := root.Add(sdk.Spec{Name: name, StopTimeout: 2 * time.Second, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+				<-ctx.Done()
+				if name == "stuck" {
+					<-release
+				}
+				return nil
+			})}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := root.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		_, err = root.Shutdown(context.Background(), "ops", "maintenance")
+		if !errors.Is(err, sdk.ErrAbandoned) {
+			t.Fatalf("Shutdown: %v, want abandoned", err)
+		}
+		close(release)
+		synctest.Wait()
+		env.checkAllEnded(t)
+
+		stuck := env.attempts(t, "/root/stuck")[0]
+		status(t, stuck, codes.Error, "abandoned: did not stop within 2s", "abandoned")
+		eqList(t, "stuck events", events(stuck)[1:], []string{
+			"supervisor.child.stopping supervisor.reason=maintenance",
+			"supervisor.child.abandoned supervisor.reason=did not stop within 2s supervisor.stop.waited=2",
+		})
+		fine := env.attempts(t, "/root/fine")[0]
+		status(t, fine, codes.Unset, "", "")
+
+		shut := env.one(t, SpanShutdown, lifecycle.AttrSupervisorPath, "/root")
+		status(t, shut, codes.Error, "children abandoned: /root/stuck", "abandoned")
+		eq(t, "shutdown attributes", render(shut.Attributes()),
+			"error.type=abandoned supervisor.path=/root supervisor.reason=maintenance supervisor.requested_by=ops supervisor.shutdown.cause=operator")
+		evs := events(shut)
+		eqList(t, "shutdown events", evs[1:], []string{
+			"supervisor.child.stopped supervisor.child.path=/root/fine supervisor.stop.waited=0",
+			"supervisor.child.abandoned supervisor.child.path=/root/stuck supervisor.reason=did not stop within 2s supervisor.stop.waited=2",
+			"supervisor.lifecycle.transition supervisor.lifecycle.from=shutting_down supervisor.lifecycle.kind=supervisor supervisor.lifecycle.path=/root supervisor.lifecycle.reason=maintenance supervisor.lifecycle.to=completed",
+			"supervisor.exit_report supervisor.report.abandoned=1 supervisor.report.abandoned_paths=[\"/root/stuck\"] supervisor.report.cause=operator supervisor.report.children=2 supervisor.report.reason=maintenance supervisor.report.requested_by=ops supervisor.report.state=completed",
+		})
+		eq(t, "shutdown duration", shut.EndTime().Sub(shut.StartTime()), 2*time.Second)
+	})
+}
+
+func TestSpansCommands(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		env := newTraceEnv(t)
+		root, err := sdk.New("root", env.a.Options()...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slowStop := func(ctx context.Context) error {
+			<-ctx.Done()
+			time.Sleep(100 * time.Millisecond)
+			return nil
+		}
+		var stuck sync.WaitGroup
+		release := make(chan struct{})
+		for _, spec := range []sdk.Spec{
+			{Name: "w", Service: sdk.ServiceFunc(slowStop)},
+			{Name: "gone", Service: sdk.ServiceFunc(slowStop)},
+			{Name: "stuck", StopTimeout: time.Second, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+				stuck.Add(1)
+				defer stuck.Done()
+				<-ctx.Done()
+				<-release
+				return nil
+			})},
+		} {
+			if err := root.Add(spec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ctx := context.Background()
+		if err := root.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		must := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(time.Second)
+		must(root.Restart(ctx, "w", "alice", "new config"))
+		time.Sleep(time.Second)
+		// Two pauses while the first waits for the stop: they merge.
+		paused := make(chan error, 2)
+		go func() { paused <- root.Pause(ctx, "w", "alice", "investigate") }()
+		synctest.Wait()
+		go func() { paused <- root.Pause(ctx, "w", "bob", "me too") }()
+		must(<-paused)
+		must(<-paused)
+		if err := root.Restart(ctx, "w", "carol", "oops"); err == nil {
+			t.Fatal("restart of a paused child succeeded")
+		}
+		must(root.Resume(ctx, "w", "alice", "done"))
+		must(root.Resume(ctx, "w", "alice", "again")) // not paused: nothing to do
+		must(root.Remove(ctx, "gone", "alice", "retired"))
+		if err := root.Restart(ctx, "nope", "alice", "typo"); !errors.Is(err, sdk.ErrUnknownChild) {
+			t.Fatalf("restart of an unknown child: %v", err)
+		}
+		if err := root.Pause(ctx, "stuck", "alice", "stop it"); !errors.Is(err, sdk.ErrAbandoned) {
+			t.Fatalf("pause of a stuck child: %v", err)
+		}
+		close(release)
+		stuck.Wait()
+		if _, err := root.Shutdown(ctx, "ops", "end of test"); !errors.Is(err, sdk.ErrAbandoned) {
+			t.Fatalf("Shutdown: %v", err)
+		}
+		env.checkAllEnded(t)
+
+		cmds := env.spans(SpanCommand)
+		var got []string
+		for _, s := range cmds {
+			a := attrsOf(s.Attributes())
+			got = append(got, fmt.Sprintf("%s %s by=%s outcome=%s status=%v:%s error.type=%s dur=%v",
+				a[string(AttrCommand)], a[string(lifecycle.AttrChildPath)], a[string(AttrRequestedBy)], a[string(AttrCommandOutcome)],
+				s.Status().Code, s.Status().Description, a[string(semconv.ErrorTypeKey)], s.EndTime().Sub(s.StartTime())))
+			isRoot(t, s)
+		}
+		eqList(t, "command spans", got, []string{
+			"restart /root/w by=alice outcome=done status=Unset: error.type= dur=100ms",
+			"pause /root/w by=alice outcome=done status=Unset: error.type= dur=100ms",
+			"restart /root/w by=carol outcome=rejected status=Error:the child is paused error.type=rejected dur=0s",
+			"resume /root/w by=alice outcome=done status=Unset: error.type= dur=0s",
+			"resume /root/w by=alice outcome=no_effect status=Unset: error.type= dur=0s",
+			"remove /root/gone by=alice outcome=done status=Unset: error.type= dur=100ms",
+			"restart /root/nope by=alice outcome=rejected status=Error:no such child, or it has ended error.type=rejected dur=0s",
+			"pause /root/stuck by=alice outcome=abandoned status=Error:abandoned: did not stop within 1s error.type=abandoned dur=1s",
+		})
+
+		restart := cmds[0]
+		eq(t, "restart attributes", render(restart.Attributes()),
+			"supervisor.child.attempt=2 supervisor.child.path=/root/w supervisor.command.outcome=done supervisor.command=restart supervisor.path=/root supervisor.reason=new config supervisor.requested_by=alice")
+		eqList(t, "restart links", env.links(restart), []string{"target_attempt→/root/w#1"})
+		att := env.attempts(t, "/root/w")
+		if len(att) != 3 {
+			t.Fatalf("%d attempts of /root/w, want 3", len(att))
+		}
+		eq(t, "attempt 2 generation", attrsOf(att[1].Attributes())[string(AttrChildGeneration)], "1")
+		eqList(t, "attempt 2 links", env.links(att[1]), []string{
+			"previous_attempt→/root/w#1", "supervisor_start→supervisor.start /root", "command→supervisor.command restart /root/w",
+		})
+		eq(t, "attempt 2 restart event", events(att[1])[0],
+			"supervisor.restart.scheduled supervisor.restart.attempt=2 supervisor.restart.cause=restart requested by alice: new config supervisor.restart.delay=0 supervisor.restart.reason=operator")
+		eqList(t, "attempt 3 links", env.links(att[2]), []string{
+			"previous_attempt→/root/w#2", "supervisor_start→supervisor.start /root", "command→supervisor.command resume /root/w",
+		})
+		eqList(t, "pause events", events(cmds[1]), []string{"supervisor.command.merged supervisor.reason=me too supervisor.requested_by=bob"})
+		status(t, att[0], codes.Unset, "", "")
+	})
+}
+
+// A child that fails before it is ready fails the start: the start span
+// and the shutdown span say so.
+func TestSpansStartFailure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		env := newTraceEnv(t)
+		root, err := sdk.New("root", env.a.Options()...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := root.Add(sdk.Spec{Name: "db", Readiness: true, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+			return errors.New("no disk")
+		})}); err != nil {
+			t.Fatal(err)
+		}
+		var se *sdk.StartError
+		if err := root.Start(context.Background()); !errors.As(err, &se) {
+			t.Fatalf("Start: %v", err)
+		}
+		env.checkAllEnded(t)
+		desc := "sdk: child /root/db failed to start: no disk"
+		start := env.one(t, SpanStart, lifecycle.AttrSupervisorPath, "/root")
+		status(t, start, codes.Error, "shut down before it was alive: "+desc, "start_failure")
+		shut := env.one(t, SpanShutdown, lifecycle.AttrSupervisorPath, "/root")
+		status(t, shut, codes.Error, "supervisor failed: "+desc, "start_failure")
+		evs := events(shut)
+		eq(t, "exit report", evs[len(evs)-1],
+			"supervisor.exit_report supervisor.report.abandoned=0 supervisor.report.cause=start_failure supervisor.report.children=0 supervisor.report.reason="+desc+" supervisor.report.requested_by=/root/db supervisor.report.state=failed")
+		db := env.attempts(t, "/root/db")[0]
+		status(t, db, codes.Error, "no disk", "_OTHER")
+		// The child's end is on its attempt: it exits and ends at once.
+		eq(t, "last attempt event", events(db)[len(events(db))-1],
+			"supervisor.lifecycle.transition supervisor.lifecycle.from=running supervisor.lifecycle.kind=child supervisor.lifecycle.path=/root/db supervisor.lifecycle.reason=no disk supervisor.lifecycle.to=failed")
+	})
+}
+
+// A meltdown of a nested supervisor: its start span links to its attempt
+// as a child of the root, and its shutdown fails with error.type meltdown.
+func TestSpansNestedMeltdown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		env := newTraceEnv(t)
+		root, err := sdk.New("root", append(env.a.Options(), sdk.WithIntensity(sdk.Intensity{MaxRestarts: 5, Period: time.Minute}))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub, err := sdk.New("sub", sdk.WithIntensity(sdk.Intensity{MaxRestarts: 0, Period: time.Minute}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		failed := false
+		if err := sub.Add(sdk.Spec{Name: "x", Backoff: sdk.NoBackoff, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+			if !failed {
+				failed = true
+				time.Sleep(time.Second)
+				return errors.New("boom")
+			}
+			<-ctx.Done()
+			return nil
+		})}); err != nil {
+			t.Fatal(err)
+		}
+		if err := root.Add(sdk.Spec{Name: "sub", Backoff: sdk.NoBackoff, Service: sub}); err != nil {
+			t.Fatal(err)
+		}
+		serve(t, root, func() { time.Sleep(2 * time.Second) })
+		env.checkAllEnded(t)
+
+		subAtt := env.attempts(t, "/root/sub")
+		if len(subAtt) != 2 {
+			t.Fatalf("%d attempts of /root/sub, want 2", len(subAtt))
+		}
+		status(t, subAtt[0], codes.Error, "sdk: supervisor /root/sub: restart 1 within 1m0s would exceed the limit of 0 (meltdown)", "meltdown")
+		var starts []sdktrace.ReadOnlySpan
+		for _, s := range env.spans(SpanStart) {
+			if attrsOf(s.Attributes())[string(lifecycle.AttrSupervisorPath)] == "/root/sub" {
+				starts = append(starts, s)
+			}
+		}
+		if len(starts) != 2 {
+			t.Fatalf("%d start spans of /root/sub, want one per Serve: 2", len(starts))
+		}
+		eqList(t, "nested start links", env.links(starts[0]), []string{"parent_attempt→/root/sub#1"})
+		eqList(t, "second nested start links", env.links(starts[1]), []string{"parent_attempt→/root/sub#2"})
+
+		var shuts []sdktrace.ReadOnlySpan
+		for _, s := range env.spans(SpanShutdown) {
+			if attrsOf(s.Attributes())[string(lifecycle.AttrSupervisorPath)] == "/root/sub" {
+				shuts = append(shuts, s)
+			}
+		}
+		if len(shuts) != 2 {
+			t.Fatalf("%d shutdown spans of /root/sub, want 2", len(shuts))
+		}
+		reason := "meltdown: more than 0 restarts in 1m0s (last: /root/sub/x)"
+		status(t, shuts[0], codes.Error, "supervisor failed: "+reason, "meltdown")
+		eq(t, "meltdown cause", attrsOf(shuts[0].Attributes())[string(AttrShutdownCause)], "meltdown")
+		eq(t, "second run cause", attrsOf(shuts[1].Attributes())[string(AttrShutdownCause)], "parent")
+		status(t, shuts[1], codes.Unset, "", "")
+		x := env.attempts(t, "/root/sub/x")
+		if len(x) != 2 {
+			t.Fatalf("%d attempts of /root/sub/x, want 2 (one per run)", len(x))
+		}
+		eqList(t, "second run's attempt links: no previous attempt across runs", env.links(x[1]), []string{"supervisor_start→supervisor.start /root/sub"})
+		eq(t, "restart of the nested supervisor", events(subAtt[1])[0],
+			"supervisor.restart.scheduled supervisor.restart.attempt=2 supervisor.restart.cause=/root/sub exited (error) supervisor.restart.delay=0 supervisor.restart.reason=error")
+	})
+}
+
+// one_for_all: the sibling's new attempt says it restarted for a sibling.
+func TestSpansSiblingRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		env := newTraceEnv(t)
+		second := make(chan struct{}, 1)
+		root, err := sdk.New("root", append(env.a.Options(), sdk.WithStrategy(sdk.OneForAll), onEvent(second, func(e sdk.Event) bool {
+			return e.Type == sdk.EventChildRunning && e.Path == "/root/b" && e.Attempt == 2
+		}))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		failed := false
+		for _, spec := range []sdk.Spec{
+			{Name: "a", Backoff: &sdk.Backoff{Initial: time.Second, Max: time.Second, Multiplier: 1}, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+				if !failed {
+					failed = true
+					return errors.New("boom")
+				}
+				<-ctx.Done()
+				return nil
+			})},
+			{Name: "b", Service: sdk.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil })},
+		} {
+			if err := root.Add(spec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		serve(t, root, func() { <-second })
+		env.checkAllEnded(t)
+		b := env.attempts(t, "/root/b")
+		eqList(t, "b's first attempt", events(b[0])[1:], []string{
+			"supervisor.child.stopping supervisor.reason=/root/a exited (error)",
+			"supervisor.child.stopped supervisor.stop.waited=0",
+		})
+		eq(t, "b's restart", events(b[1])[0],
+			"supervisor.restart.scheduled supervisor.restart.attempt=2 supervisor.restart.cause=/root/a exited (error) supervisor.restart.delay=1 supervisor.restart.reason=sibling")
+		eq(t, "b's generation", attrsOf(b[1].Attributes())[string(AttrChildGeneration)], "1")
+		a := env.attempts(t, "/root/a")
+		eq(t, "a's restart", events(a[1])[0],
+			"supervisor.restart.scheduled supervisor.restart.attempt=2 supervisor.restart.cause=/root/a exited (error) supervisor.restart.delay=1 supervisor.restart.reason=error")
+	})
+}
+
+// Close ends the spans still open and stops tracing.
+func TestCloseEndsOpenSpans(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		env := newTraceEnv(t)
+		root, err := sdk.New("root", env.a.Options()...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := root.Add(sdk.Spec{Name: "w", Service: sdk.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil })}); err != nil {
+			t.Fatal(err)
+		}
+		if err := root.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(env.sr.Ended()); n != 1 {
+			t.Fatalf("%d spans ended while running, want only the start span", n)
+		}
+		if err := env.a.Close(); err != nil {
+			t.Fatal(err)
+		}
+		env.checkAllEnded(t)
+		before := len(env.sr.Started())
+		if _, err := root.Shutdown(context.Background(), "ops", "done"); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(env.sr.Started()); n != before {
+			t.Errorf("%d spans started after Close", n-before)
+		}
+	})
+}
+
+func TestInferCause(t *testing.T) {
+	for _, tc := range []struct {
+		s    supState
+		by   string
+		want sdk.Cause
+	}{
+		{supState{path: "/r", alive: true}, "alice", sdk.CauseOperator},
+		{supState{path: "/r", alive: true}, "signal", sdk.CauseSignal},
+		{supState{path: "/r", alive: true}, "context", sdk.CauseContext},
+		{supState{path: "/r", alive: true}, "parent", sdk.CauseParent},
+		{supState{path: "/r"}, "start", sdk.CauseStartFailure},
+		{supState{path: "/r", alive: true, meltdown: true}, "intensity", sdk.CauseMeltdown},
+		{supState{path: "/r", alive: true, fatal: "/r/x"}, "/r/x", sdk.CauseFatal},
+		{supState{path: "/r"}, "/r/x", sdk.CauseStartFailure},
+		{supState{path: "/r", alive: true}, "/r/x", sdk.CauseAutoShutdown},
+		{supState{path: "/r", alive: true}, "/rx", sdk.CauseOperator},
+	} {
+		if got := inferCause(&tc.s, tc.by); got != string(tc.want) {
+			t.Errorf("inferCause(%+v, %q) = %q, want %q", tc.s, tc.by, got, tc.want)
+		}
+	}
+}
+
+// With the default global TracerProvider and no SDK installed, tracing
+// costs nothing; once a provider is installed, the same adapter traces.
+func TestGlobalTracerProvider(t *testing.T) {
+	if !isGlobalDefault(otel.GetTracerProvider()) {
+		t.Skip("a global TracerProvider is installed already (-count > 1)")
+	}
+	a, err := New(WithMeterProvider(metricnoop.NewMeterProvider()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if n := hookAllocs(t, a); n != 0 {
+		t.Errorf("default global TracerProvider, no SDK: %v allocations per run of events, want 0", n)
+	}
+	explicit, err := New(WithMeterProvider(metricnoop.NewMeterProvider()), WithTracerProvider(otel.GetTracerProvider()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer explicit.Close()
+	if explicit.tr.unset != nil {
+		t.Error("an explicitly passed global provider is skipped")
+	}
+
+	sr := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
+	defer tp.Shutdown(context.Background())
+	otel.SetTracerProvider(tp)
+	for _, e := range []sdk.Event{
+		{Type: sdk.EventChildStarting, Path: "/g/x", Supervisor: "/g", Attempt: 7},
+		{Type: sdk.EventChildExited, Path: "/g/x", Supervisor: "/g", Attempt: 7, Exit: sdk.ExitNormal},
+		{Type: sdk.EventChildEnded, Path: "/g/x", Supervisor: "/g", Attempt: 7, From: lifecycle.StateRunning, To: lifecycle.StateCompleted},
+	} {
+		a.hook(e)
+	}
+	var names []string
+	for _, s := range sr.Ended() {
+		names = append(names, s.Name())
+	}
+	eqList(t, "spans once an SDK is installed", names, []string{SpanChildAttempt})
+}
