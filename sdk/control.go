@@ -131,11 +131,7 @@ func (s *Supervisor) command(ctx context.Context, cmd *command) error {
 
 func (r *run) onControl(cmd *command) {
 	r.emit(Event{Type: EventCommand, Path: r.path + "/" + cmd.name, Command: opLabels[cmd.op], RequestedBy: cmd.by, Cause: cmd.reason})
-	reply := func(err error) {
-		for _, ch := range cmd.replies {
-			ch <- err
-		}
-	}
+	reply := func(err error) { r.commandDone(cmd, r.path+"/"+cmd.name, err) }
 	if r.shut != nil {
 		reply(ErrSupervisorDone)
 		return
@@ -233,11 +229,18 @@ func (r *run) finishCommand(c *child) {
 		}
 		r.forget(c)
 	}
-	for _, ch := range cmd.replies {
-		ch <- err
-	}
+	r.commandDone(cmd, c.path, err)
 	if cmd.op == opPause || cmd.op == opRemove {
 		r.checkStarted()
+	}
+}
+
+// commandDone reports a command's outcome, as an event and to every caller
+// waiting for it.
+func (r *run) commandDone(cmd *command, path string, err error) {
+	r.emit(Event{Type: EventCommandDone, Path: path, Command: opLabels[cmd.op], RequestedBy: cmd.by, Cause: cmd.reason, Err: err})
+	for _, ch := range cmd.replies {
+		ch <- err
 	}
 }
 
@@ -246,10 +249,9 @@ func (r *run) answer(c *child, err error) {
 	if c.cmd == nil {
 		return
 	}
-	for _, ch := range c.cmd.replies {
-		ch <- err
-	}
+	cmd := c.cmd
 	c.cmd = nil
+	r.commandDone(cmd, c.path, err)
 }
 
 // Start starts the supervisor in the background and returns once every

@@ -29,6 +29,7 @@ const (
 	EventChildPending                         // the child waits for its dependencies before starting
 	EventChildStale                           // the child missed its heartbeat; it is stopped as failed
 	EventCommand                              // an operator command arrived; RequestedBy and Cause say who and why
+	EventCommandDone                          // an operator command completed, or failed with Err
 )
 
 var eventLabels = [...]string{
@@ -38,7 +39,7 @@ var eventLabels = [...]string{
 	EventChildAbandoned: "child_abandoned", EventChildEnded: "child_ended", EventStaleExit: "stale_exit",
 	EventMeltdown: "meltdown", EventSupervisorState: "supervisor_state",
 	EventChildReady: "child_ready", EventChildPending: "child_pending", EventChildStale: "child_stale",
-	EventCommand: "command",
+	EventCommand: "command", EventCommandDone: "command_done",
 }
 
 func (t EventType) String() string {
@@ -72,9 +73,16 @@ type Event struct {
 	Cause string
 	// RequestedBy names who asked, for operator commands and shutdowns.
 	RequestedBy string
-	// Command is the operator command, for EventCommand: restart, remove,
-	// pause, resume or shutdown.
+	// Command is the operator command, for EventCommand and
+	// EventCommandDone: restart, remove, pause or resume.
 	Command string
+	// ShutdownCause classifies a supervisor's shutdown, on the
+	// EventSupervisorState that moves it to shutting_down and on its final
+	// one.
+	ShutdownCause Cause
+	// Report is the supervisor's exit report, on its final
+	// EventSupervisorState (to completed or failed).
+	Report *Report
 	// Delay is the scheduled backoff; Ran how long the attempt ran; Waited
 	// how long the supervisor waited for a stop.
 	Delay, Ran, Waited time.Duration
@@ -89,8 +97,11 @@ func (e Event) String() string {
 	if e.Attempt > 0 {
 		s += fmt.Sprintf(" attempt=%d", e.Attempt)
 	}
-	if e.From != 0 || e.To != 0 {
+	switch {
+	case e.From != 0 && e.To != 0:
 		s += fmt.Sprintf(" %s→%s", e.From, e.To)
+	case e.To != 0:
+		s += " →" + e.To.String()
 	}
 	if e.Exit != 0 {
 		s += " exit=" + e.Exit.String()

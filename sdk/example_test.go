@@ -170,15 +170,15 @@ func strategyDemo(strategy sdk.Strategy) {
 func ExampleWithStrategy_oneForAll() {
 	strategyDemo(sdk.OneForAll)
 	// Output:
-	// child_stopping /shop/a attempt=1 cause="/shop/b exited (error)"
-	// child_stopping /shop/c attempt=1 cause="/shop/b exited (error)"
+	// child_stopping /shop/a attempt=1 running→stopping cause="/shop/b exited (error)"
+	// child_stopping /shop/c attempt=1 running→stopping cause="/shop/b exited (error)"
 	// child_restarting /shop/a attempt=1 cause="/shop/b exited (error)"
 	// child_restarting /shop/b attempt=1 cause="/shop/b exited (error)"
 	// child_restarting /shop/c attempt=1 cause="/shop/b exited (error)"
 	// -- cancel
-	// child_stopping /shop/c attempt=2 cause="context ended: context canceled"
-	// child_stopping /shop/b attempt=2 cause="context ended: context canceled"
-	// child_stopping /shop/a attempt=2 cause="context ended: context canceled"
+	// child_stopping /shop/c attempt=2 running→stopping cause="context ended: context canceled"
+	// child_stopping /shop/b attempt=2 running→stopping cause="context ended: context canceled"
+	// child_stopping /shop/a attempt=2 running→stopping cause="context ended: context canceled"
 	// serve: <nil>
 }
 
@@ -187,13 +187,13 @@ func ExampleWithStrategy_oneForAll() {
 func ExampleWithStrategy_restForOne() {
 	strategyDemo(sdk.RestForOne)
 	// Output:
-	// child_stopping /shop/c attempt=1 cause="/shop/b exited (error)"
+	// child_stopping /shop/c attempt=1 running→stopping cause="/shop/b exited (error)"
 	// child_restarting /shop/b attempt=1 cause="/shop/b exited (error)"
 	// child_restarting /shop/c attempt=1 cause="/shop/b exited (error)"
 	// -- cancel
-	// child_stopping /shop/c attempt=2 cause="context ended: context canceled"
-	// child_stopping /shop/b attempt=2 cause="context ended: context canceled"
-	// child_stopping /shop/a attempt=1 cause="context ended: context canceled"
+	// child_stopping /shop/c attempt=2 running→stopping cause="context ended: context canceled"
+	// child_stopping /shop/b attempt=2 running→stopping cause="context ended: context canceled"
+	// child_stopping /shop/a attempt=1 running→stopping cause="context ended: context canceled"
 	// serve: <nil>
 }
 

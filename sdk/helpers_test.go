@@ -96,7 +96,9 @@ func compact(e sdk.Event) string {
 	if e.Exit != 0 {
 		s += " " + e.Exit.String()
 	}
-	if e.To != 0 && e.Type != sdk.EventChildRunning {
+	// Running, stopping and backoff events always name the state they
+	// enter; the suffix would add nothing.
+	if e.To != 0 && e.Type != sdk.EventChildRunning && e.Type != sdk.EventChildStopping && e.Type != sdk.EventChildBackoff {
 		s += " →" + e.To.String()
 	}
 	return s

@@ -137,7 +137,7 @@ func (r *run) park(c *child, p *restartPlan) {
 		r.move(c, to, p.cause)
 	}
 	if to == lifecycle.StateBackoff {
-		r.emit(Event{Type: EventChildBackoff, Path: c.path, Attempt: c.attempt, Delay: p.delay, Cause: p.cause, Restarts: c.restarts, Failures: c.failures})
+		r.emit(Event{Type: EventChildBackoff, Path: c.path, Attempt: c.attempt, Generation: c.generation, To: lifecycle.StateBackoff, Delay: p.delay, Cause: p.cause, Restarts: c.restarts, Failures: c.failures})
 	}
 }
 

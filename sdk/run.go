@@ -448,8 +448,9 @@ func (r *run) closeStarts(c *child) {
 // counted from now.
 func (r *run) stop(c *child, reason string) {
 	c.stopping, c.stopAt = true, time.Now()
+	from := c.lc.State()
 	r.move(c, lifecycle.StateStopping, reason)
-	r.emit(Event{Type: EventChildStopping, Path: c.path, Attempt: c.attempt, Cause: reason})
+	r.emit(Event{Type: EventChildStopping, Path: c.path, Attempt: c.attempt, From: from, To: lifecycle.StateStopping, Cause: reason})
 	c.cancel(&stopCause{reason: reason})
 	attempt := c.attempt
 	c.stopTimer = time.AfterFunc(c.spec.StopTimeout, func() {

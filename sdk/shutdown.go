@@ -42,7 +42,7 @@ func (r *run) beginShutdown(cause Cause, by, reason string, final lifecycle.Stat
 	}
 	from := r.lc.State()
 	if _, _, e := r.lc.RequestShutdown(by, reason); e == nil && r.lc.State() != from {
-		r.emit(Event{Type: EventSupervisorState, Path: r.path, From: from, To: r.lc.State(), Cause: reason, RequestedBy: by})
+		r.emit(Event{Type: EventSupervisorState, Path: r.path, From: from, To: r.lc.State(), Cause: reason, RequestedBy: by, ShutdownCause: cause, Err: err})
 	}
 	r.err = err
 	r.shut = &shutdown{cause: cause, by: by, reason: reason, final: final,
@@ -92,9 +92,12 @@ func (r *run) shutdownNext() {
 		rep.Recoverable = true
 	}
 	if _, err := r.lc.Finish(rep); err == nil {
-		r.emit(Event{Type: EventSupervisorState, Path: r.path, From: from, To: sh.final, Cause: sh.reason})
+		r.report = r.buildReport()
+		r.emit(Event{Type: EventSupervisorState, Path: r.path, From: from, To: sh.final, Cause: sh.reason,
+			RequestedBy: sh.by, ShutdownCause: sh.cause, Err: r.err, Report: r.report})
+	} else {
+		r.report = r.buildReport()
 	}
-	r.report = r.buildReport()
 }
 
 // stoppedDuringShutdown is afterStop's shutdown branch.
