@@ -27,7 +27,7 @@ func TestQuickstartRunsTheTreeAndReports(t *testing.T) {
 		"child_running /root/workers/worker-1 attempt=1",
 		"child_running /root/workers attempt=1",
 		`child_backoff /root/jobs/flaky attempt=1`,
-		`child_stopping /root/jobs/indexer attempt=1 cause="/root/jobs/flaky exited (error)"`,
+		`child_stopping /root/jobs/indexer attempt=1 running→stopping cause="/root/jobs/flaky exited (error)"`,
 		"supervisor_state /root alive→shutting_down",
 		"exit report:",
 	} {
