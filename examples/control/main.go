@@ -1,0 +1,93 @@
+// Command control drives a running tree the way an operator would: every
+// command says who asked and why, shows up as an event, and returns once
+// it has taken effect.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/supervisor-sdk/supervisor/sdk"
+)
+
+func main() {
+	if err := run(os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "control:", err)
+		os.Exit(1)
+	}
+}
+
+func run(out io.Writer) error {
+	ctx := context.Background()
+	var mu sync.Mutex
+	say := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(out, format+"\n", args...)
+	}
+	root, err := sdk.New("root", sdk.WithEventHook(func(e sdk.Event) {
+		switch e.Type {
+		case sdk.EventCommand, sdk.EventCommandDone, sdk.EventChildRunning, sdk.EventChildStopped:
+			say("  event: %s", e)
+		}
+	}))
+	if err != nil {
+		return err
+	}
+	for _, name := range []string{"ingest", "export"} {
+		if err := root.Add(sdk.Spec{Name: name, Service: sdk.ServiceFunc(idle)}); err != nil {
+			return err
+		}
+	}
+	if err := root.Start(ctx); err != nil {
+		return err
+	}
+
+	say("restart ingest:")
+	if err := root.Restart(ctx, "ingest", "alice", "pick up new credentials"); err != nil {
+		return err
+	}
+	say("pause export:")
+	if err := root.Pause(ctx, "export", "bob", "downstream maintenance"); err != nil {
+		return err
+	}
+	st, err := root.Status(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range st.Children {
+		say("status: %s %s attempt=%d paused=%v", c.Path, c.State, c.Attempt, c.Paused)
+	}
+	say("resume export:")
+	if err := root.Resume(ctx, "export", "bob", "maintenance over"); err != nil {
+		return err
+	}
+	say("a command without a reason is refused:")
+	if err := root.Restart(ctx, "export", "carol", " "); err != nil {
+		say("  %v", err)
+	}
+	report, err := root.Shutdown(ctx, "alice", "end of demo")
+	if err != nil {
+		return err
+	}
+	say("after shutdown, commands fail at once:")
+	if err := root.Restart(ctx, "ingest", "alice", "too late"); errors.Is(err, sdk.ErrSupervisorDone) {
+		say("  %v", err)
+	}
+	var states []string
+	for _, c := range report.Children {
+		states = append(states, fmt.Sprintf("%s=%s", c.Path, c.State))
+	}
+	say("report: cause=%s by=%s: %s", report.Cause, report.RequestedBy, strings.Join(states, " "))
+	return nil
+}
+
+func idle(ctx context.Context) error {
+	<-ctx.Done()
+	return nil
+}
