@@ -130,23 +130,30 @@ func (sm *StateMetrics) Close() error {
 	return sm.reg.Unregister()
 }
 
-// add precomputes the attribute options of every (machine, state) pair, so
-// that collection allocates nothing per series.
+// add registers m. Its attribute options are built on the first
+// collection that sees it and then kept, so collection allocates nothing
+// per series in the steady state, and a process whose metrics are never
+// collected (no SDK installed) never pays for them.
 func (sm *StateMetrics) add(m *Machine) {
+	sm.mu.Lock()
+	if !sm.closed {
+		sm.machines[m] = nil
+	}
+	sm.mu.Unlock()
+}
+
+// seriesOptions builds the options of every (machine, state) pair.
+func seriesOptions(m *Machine) [][]metric.ObserveOption {
 	pathKey, stateKey := AttrChildPath, AttrChildState
 	if m.kind == KindSupervisor {
 		pathKey, stateKey = AttrSupervisorPath, AttrSupervisorState
 	}
+	path := pathKey.String(m.path)
 	opts := make([][]metric.ObserveOption, len(m.tab.states))
 	for i, s := range m.tab.states {
-		set := attribute.NewSet(pathKey.String(m.path), stateKey.String(s.String()))
-		opts[i] = []metric.ObserveOption{metric.WithAttributeSet(set)}
+		opts[i] = []metric.ObserveOption{metric.WithAttributeSet(attribute.NewSet(path, stateKey.String(s.String())))}
 	}
-	sm.mu.Lock()
-	if !sm.closed {
-		sm.machines[m] = opts
-	}
-	sm.mu.Unlock()
+	return opts
 }
 
 func (sm *StateMetrics) remove(m *Machine) {
@@ -159,6 +166,10 @@ func (sm *StateMetrics) observe(_ context.Context, o metric.Observer) error {
 	sm.mu.Lock()
 	defer sm.mu.Unlock()
 	for m, opts := range sm.machines {
+		if opts == nil {
+			opts = seriesOptions(m)
+			sm.machines[m] = opts
+		}
 		inst := sm.child
 		if m.kind == KindSupervisor {
 			inst = sm.sup

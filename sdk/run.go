@@ -39,6 +39,7 @@ type run struct {
 
 	startup   bool          // the initial start is in progress
 	launching bool          // startChildren is still giving children their turn
+	pendingN  int           // children waiting for their dependencies
 	started   chan struct{} // closed when it completes or fails
 	startErr  error         // why it failed
 }
@@ -416,6 +417,7 @@ func (r *run) end(c *child, rep lifecycle.ExitReport) {
 		otel.Handle(err)
 	}
 	c.ended = true
+	r.setPending(c, false)
 	if !c.running {
 		r.closeStarts(c)
 	}

@@ -167,12 +167,12 @@ func (r *run) depsUp(c *child) bool {
 // dependencies are up.
 func (r *run) launchWhenDepsUp(c *child, cause string) {
 	if r.depsUp(c) {
-		c.pending = false
+		r.setPending(c, false)
 		r.launch(c, cause)
 		return
 	}
 	if !c.pending {
-		c.pending = true
+		r.setPending(c, true)
 		if st := c.lc.State(); st != lifecycle.StateStarting {
 			r.move(c, lifecycle.StateStarting, cause)
 		}
@@ -186,17 +186,33 @@ func (r *run) childUp() {
 	if r.shut != nil {
 		return
 	}
-	for progress := true; progress; {
+	// Most launches (every restart, in a tree without dependencies) have
+	// nobody waiting: keep them O(1).
+	for progress := r.pendingN > 0; progress; {
 		progress = false
 		for _, c := range r.children {
 			if c.pending && !c.ended && !c.paused && r.depsUp(c) {
-				c.pending = false
+				r.setPending(c, false)
 				r.launch(c, "dependencies up")
 				progress = true
 			}
 		}
 	}
 	r.checkStarted()
+}
+
+// setPending marks c as waiting for its dependencies, or not, keeping the
+// count that lets childUp skip its scan.
+func (r *run) setPending(c *child, pending bool) {
+	if c.pending == pending {
+		return
+	}
+	c.pending = pending
+	if pending {
+		r.pendingN++
+	} else {
+		r.pendingN--
+	}
 }
 
 // checkStarted completes the start once nothing is pending and every child
