@@ -37,3 +37,15 @@ for m in $modules; do
 done
 
 fuzz ./config/ FuzzLoad
+fuzz ./lifecycle/ FuzzStateLabel
+fuzz ./lifecycle/ FuzzExitReportJSON
+fuzz ./lifecycle/ FuzzHealthJSON
+fuzz ./sdk/ FuzzReportJSON
+fuzz ./sdk/ FuzzBackoff
+fuzz ./sdk/ FuzzEventString
+
+# The concurrency, chaos and fault-injection tests again, a few times over
+# under -race. STRESS_COUNT=0 skips it.
+if [ "${STRESS_COUNT:-3}" != 0 ]; then
+	COUNT=${STRESS_COUNT:-3} bash scripts/stress.sh
+fi

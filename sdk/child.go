@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"runtime/pprof"
+	"sync/atomic"
 	"time"
 
 	"github.com/supervisor-sdk/supervisor/lifecycle"
@@ -55,6 +56,11 @@ type child struct {
 	stopWaited time.Duration
 
 	cmd *command // the operator command waiting for this child's stop
+
+	// inServe is set by the child's goroutine while an attempt is inside
+	// Serve: after a run has ended, it tells whether an abandoned attempt
+	// still runs.
+	inServe atomic.Bool
 }
 
 // stopTimers disarms the timers of the child's current attempt.
@@ -87,7 +93,9 @@ type attemptStart struct {
 func (r *run) goroutine(c *child, labels context.Context) {
 	pprof.SetGoroutineLabels(labels)
 	for a := range c.starts {
+		c.inServe.Store(true)
 		err, pe := serveOnce(c.spec.Service, a.ctx)
+		c.inServe.Store(false)
 		m := msg{kind: msgExit, c: c, attempt: a.attempt, err: err, panic: pe}
 		if pe != nil && r.cfg.passPanics {
 			m.crash = make(chan struct{})

@@ -111,7 +111,9 @@ func (s *Supervisor) command(ctx context.Context, cmd *command) error {
 	}
 	reply := make(chan error, 1)
 	cmd.replies = []chan error{reply}
-	if !r.post(msg{kind: msgControl, ctl: cmd}) {
+	if ok, err := r.postCtx(ctx, msg{kind: msgControl, ctl: cmd}); err != nil {
+		return err
+	} else if !ok {
 		return ErrSupervisorDone
 	}
 	select {
@@ -154,6 +156,10 @@ func (r *run) onControl(cmd *command) {
 		return
 	}
 	why := opLabels[cmd.op] + " requested by " + cmd.by + ": " + cmd.reason
+	if c.ended && cmd.op != opRemove {
+		reply(fmt.Errorf("sdk: child %s has ended (%s); add it again to run it", c.path, c.lc.State()))
+		return
+	}
 	switch cmd.op {
 	case opResume:
 		if c.paused {
@@ -163,10 +169,6 @@ func (r *run) onControl(cmd *command) {
 		reply(nil)
 		return
 	case opRestart:
-		if c.ended {
-			reply(fmt.Errorf("sdk: child %s has ended (%s); add it again to run it", c.path, c.lc.State()))
-			return
-		}
 		if c.paused {
 			reply(fmt.Errorf("sdk: child %s is paused; resume it", c.path))
 			return
@@ -214,6 +216,10 @@ func (r *run) finishCommand(c *child) {
 	switch {
 	case c.abandoned:
 		err = &AbandonedError{Children: []string{c.path}}
+	case r.shut != nil && cmd.op != opRemove:
+		// The supervisor began shutting down while the command waited:
+		// the shutdown decides what happens to the child now.
+		err = ErrSupervisorDone
 	case cmd.op == opRestart:
 		c.generation++
 		r.launchWhenDepsUp(c, why)
@@ -306,11 +312,9 @@ func (s *Supervisor) shutdown(ctx context.Context, cause Cause, by, reason strin
 	if err := validateAudit(by, reason); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	r := s.run
-	s.mu.Unlock()
+	r, last := s.runs()
 	if r == nil {
-		if last := s.last.Load(); last != nil {
+		if last != nil {
 			return last.report, last.result
 		}
 		return nil, ErrNotStarted

@@ -85,6 +85,19 @@ func (r *run) post(m msg) bool {
 	}
 }
 
+// postCtx is post for callers with a context: a full mailbox does not
+// outlast ctx.
+func (r *run) postCtx(ctx context.Context, m msg) (bool, error) {
+	select {
+	case r.mailbox <- m:
+		return true, nil
+	case <-r.done:
+		return false, nil
+	case <-ctx.Done():
+		return false, context.Cause(ctx)
+	}
+}
+
 func (s *Supervisor) begin(ctx context.Context) (*run, error) {
 	s.mu.Lock()
 	if s.run != nil {
@@ -125,14 +138,38 @@ func (s *Supervisor) begin(ctx context.Context) (*run, error) {
 	// Hooks run outside s.mu: they are user code.
 	r.chain, r.hooks = s.chain()
 	for _, spec := range specs {
-		if _, err := r.declare(spec); err != nil {
+		c, err := r.declare(spec)
+		if err != nil {
 			s.mu.Lock()
 			r.finishRun()
 			s.mu.Unlock()
 			return nil, err
 		}
+		r.holdIfStillRunning(c)
 	}
 	return r, nil
+}
+
+// holdIfStillRunning keeps a child from starting while an attempt that an
+// earlier run abandoned is still inside its Serve: the same service must
+// never run twice at once. The child ends failed, and the report says why.
+func (r *run) holdIfStillRunning(c *child) {
+	r.s.mu.Lock()
+	old := r.s.stuck[c.spec.Name]
+	if old != nil && !old.inServe.Load() {
+		delete(r.s.stuck, c.spec.Name)
+		old = nil
+	}
+	r.s.mu.Unlock()
+	if old == nil {
+		return
+	}
+	err := fmt.Errorf("sdk: not started: attempt %d of %s, abandoned by an earlier run, is still running", old.attempt, c.path)
+	c.lastErr = err
+	r.lost = append(r.lost, c.path)
+	c.outcome = OutcomeAbandoned
+	r.emit(Event{Type: EventChildAbandoned, Path: c.path, Cause: "an earlier run's attempt is still running", Err: err})
+	r.end(c, lifecycle.ExitReport{State: lifecycle.StateFailed, Phase: "startup", Reason: err.Error()})
 }
 
 // retire closes the run's lifecycle machines, so their metric series
@@ -208,6 +245,14 @@ func (r *run) loop(ctx context.Context) error {
 // finishRun releases what the run holds. Callers hold s.mu.
 func (r *run) finishRun() {
 	close(r.done)
+	for _, c := range r.children {
+		if c.abandoned {
+			if r.s.stuck == nil {
+				r.s.stuck = make(map[string]*child)
+			}
+			r.s.stuck[c.spec.Name] = c
+		}
+	}
 	for _, c := range r.children {
 		r.closeStarts(c)
 		c.stopTimers()
@@ -422,8 +467,8 @@ func (r *run) end(c *child, rep lifecycle.ExitReport) {
 		r.closeStarts(c)
 	}
 	r.emit(Event{Type: EventChildEnded, Path: c.path, Attempt: c.attempt, From: from, To: rep.State, Cause: rep.Reason, Restarts: c.restarts})
-	if r.cfg.removeEnded && r.shut == nil {
-		r.forget(c)
+	if r.cfg.removeEnded && r.shut == nil && !c.abandoned {
+		r.forget(c) // an abandoned child stays, so the report names it
 	}
 }
 
@@ -485,6 +530,15 @@ func (r *run) abandon(c *child, why string) {
 // command, a strategy restart, or the supervisor's shutdown.
 func (r *run) afterStop(c *child) {
 	if c.cmd != nil {
+		// An operator's command wins over a sibling's restart that the
+		// child joined meanwhile: let that restart go on without it.
+		if p := c.stopFor; p != nil {
+			c.stopFor = nil
+			r.leavePlan(c)
+			p.waiting--
+			defer r.planReady(p)
+		}
+		r.leavePlan(c)
 		r.finishCommand(c)
 	}
 	if p := c.stopFor; p != nil {

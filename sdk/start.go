@@ -143,7 +143,9 @@ func (r *run) startChildren() {
 	// if the ones launched so far are all up.
 	r.launching = true
 	for _, c := range r.children {
-		r.launchWhenDepsUp(c, "initial start")
+		if !c.ended { // held: see holdIfStillRunning
+			r.launchWhenDepsUp(c, "initial start")
+		}
 	}
 	r.launching = false
 	r.checkStarted()

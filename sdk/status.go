@@ -45,14 +45,14 @@ type ChildStatus struct {
 // consistent; ctx bounds the wait. After the supervisor has ended it
 // describes the final states.
 func (s *Supervisor) Status(ctx context.Context) (Status, error) {
-	s.mu.Lock()
-	r := s.run
-	s.mu.Unlock()
+	r, last := s.runs()
 	var st Status
 	switch {
 	case r != nil:
 		reply := make(chan Status, 1)
-		if !r.post(msg{kind: msgStatus, status: reply}) {
+		if ok, err := r.postCtx(ctx, msg{kind: msgStatus, status: reply}); err != nil {
+			return Status{}, err
+		} else if !ok {
 			return s.Status(ctx) // it ended meanwhile
 		}
 		select {
@@ -62,8 +62,8 @@ func (s *Supervisor) Status(ctx context.Context) (Status, error) {
 		case <-ctx.Done():
 			return Status{}, context.Cause(ctx)
 		}
-	case s.last.Load() != nil:
-		st = s.last.Load().status() // ended: nothing changes it any more
+	case last != nil:
+		st = last.status() // ended: nothing changes it any more
 	default:
 		return Status{Path: s.Path()}, nil
 	}

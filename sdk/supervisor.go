@@ -29,6 +29,7 @@ type Supervisor struct {
 	subsMu sync.Mutex // serialises Subscribe and Close; readers load subs
 	subs   atomic.Pointer[[]*Subscription]
 	names  map[string]struct{} // names in specs, for O(1) duplicate checks
+	stuck  map[string]*child   // abandoned children of earlier runs, by name
 }
 
 // New returns a supervisor named name (the root of its own tree until it is
@@ -211,4 +212,13 @@ func nestedSupervisor(svc Service) *Supervisor {
 		return v.sup
 	}
 	return nil
+}
+
+// runs returns the current run (nil when not serving) and the latest one,
+// read together: when cur is nil, last has finished, and nothing changes it
+// any more.
+func (s *Supervisor) runs() (cur, last *run) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.run, s.last.Load()
 }
