@@ -173,6 +173,18 @@ func (a *Adapter) record(e sdk.Event) {
 		opts := a.addOpts(e.Path, reason)
 		a.mu.Unlock()
 		addOne(a.ins.restarts, opts)
+	case sdk.EventSupervisorState:
+		// Report the supervisor's meltdowns from its start, at 0, so that
+		// its first meltdown is an increase to a query such as
+		// increase(supervisor_meltdowns_total[5m]) rather than a new
+		// series that starts at 1.
+		a.mu.Lock()
+		_, seen := a.add[cacheKey{e.Path, vMeltdown}]
+		opts := a.addOpts(e.Path, vMeltdown)
+		a.mu.Unlock()
+		if !seen && a.ins.meltdowns != nil {
+			a.ins.meltdowns.Add(context.Background(), 0, opts...)
+		}
 	case sdk.EventMeltdown:
 		a.mu.Lock()
 		opts := a.addOpts(e.Path, vMeltdown)

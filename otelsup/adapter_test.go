@@ -162,10 +162,10 @@ func TestAdapterRealSupervisor(t *testing.T) {
 				hist(1, 1, path),
 			},
 		})
-		for _, name := range []string{MetricMeltdowns, MetricChildAbandoned} {
-			if _, ok := own[name]; ok {
-				t.Errorf("%s: collected, want nothing", name)
-			}
+		// The meltdowns of each supervisor are reported from its start.
+		assertMetric(t, own, MetricMeltdowns, "{meltdown}", counter(point(0, lifecycle.AttrSupervisorPath.String("/root"))))
+		if _, ok := own[MetricChildAbandoned]; ok {
+			t.Errorf("%s: collected, want nothing", MetricChildAbandoned)
 		}
 
 		states := got[lifecycle.ScopeName]

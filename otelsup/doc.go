@@ -42,7 +42,11 @@
 //     on metrics; later ones become _OTHER.
 //
 // The attempt duration is recorded when the attempt ends, from
-// [sdk.Event.Ran], with buckets from 5ms to one hour. The state sets report
+// [sdk.Event.Ran], with buckets from 5ms to one hour. A supervisor's
+// meltdowns series is reported from its first event, at 0, so that its
+// first meltdown shows as an increase (a Prometheus increase() or rate()
+// ignores a series' first sample); the other counters start with their
+// first event. The state sets report
 // 1 for each machine's current state and 0 for its other states; see
 // package lifecycle.
 //
@@ -66,10 +70,10 @@
 //	                                                                             command → the restart/resume command behind it       or was abandoned ("abandoned: <why>")
 //	supervisor.start           the supervisor's first event → its transition     parent_attempt → for a nested supervisor, its        it went to shutting_down (or failed) before
 //	                           to alive (or to shutting_down/failed)             attempt as a child of its parent                     alive ("shut down before it was alive: <reason>")
-//	supervisor.shutdown        transition to shutting_down → transition to       supervisor_start → the start span of the same run    the supervisor failed ("supervisor failed:
-//	                           completed or failed                                                                                    <reason>") or children were abandoned
-//	supervisor.command         EventCommand → the command's observed effect      target_attempt → the attempt running when the        the command was rejected, its child was
-//	                           (see below)                                       command arrived                                      abandoned, or the supervisor ended first
+//	supervisor.shutdown        transition to shutting_down → transition to       supervisor_start → the start span of the same run    the supervisor failed (description: its error,
+//	                           completed or failed                                                                                    Event.Err) or children of the tree were abandoned
+//	supervisor.command         EventCommand → its EventCommandDone               target_attempt → the attempt running when the        the sdk answered with an error (description:
+//	                                                                             command arrived                                      its text), or the supervisor ended first
 //
 // Span attributes:
 //
@@ -80,7 +84,8 @@
 //	supervisor.shutdown        supervisor.path, supervisor.requested_by, supervisor.reason, supervisor.shutdown.cause; error.type on failure
 //	supervisor.command         supervisor.command (restart, remove, pause, resume), supervisor.child.path, supervisor.path,
 //	                           supervisor.requested_by, supervisor.reason; at the end: supervisor.command.outcome, and
-//	                           supervisor.child.attempt (the attempt it launched) for restart and resume; error.type on failure
+//	                           supervisor.child.attempt (the attempt it launched) for a restart or resume that launched
+//	                           one; error.type on failure
 //
 // Span events (all with the event's time from [sdk.Event.Time]):
 //
@@ -103,8 +108,10 @@
 //	supervisor.child.abandoned            attempt; shutdown          EventChildAbandoned                supervisor.stop.waited, supervisor.reason; on the shutdown span supervisor.child.path
 //	supervisor.child.started              start                      EventChildRunning during startup   supervisor.child.path, supervisor.child.attempt
 //	supervisor.command.merged             command                    a duplicate EventCommand           supervisor.requested_by, supervisor.reason
-//	supervisor.exit_report                shutdown (last event)      EventSupervisorState → completed   supervisor.report.state, supervisor.report.cause, supervisor.report.requested_by,
-//	                                                                 / failed                           supervisor.report.reason, supervisor.report.children (int),
+//	supervisor.exit_report                shutdown (last event)      EventSupervisorState → completed   from its Report: supervisor.report.state, supervisor.report.cause,
+//	                                                                 / failed                           supervisor.report.requested_by, supervisor.report.reason,
+//	                                                                                                    supervisor.report.error (when set), supervisor.report.children (int),
+//	                                                                                                    supervisor.report.failed (int, when some failed),
 //	                                                                                                    supervisor.report.abandoned (int), supervisor.report.abandoned_paths
 //	                                                                                                    (string slice, at most 64, only when some were abandoned)
 //
@@ -125,29 +132,28 @@
 //   - The start span of a nested supervisor starts on its own first event;
 //     each Serve of a supervisor (a parent restarting it) has its own start
 //     and shutdown spans. The previous_attempt link does not cross runs.
-//   - Command spans wait for the effect the adapter can observe: restart →
-//     the child's next EventChildRunning (or EventChildPending);
-//     pause → EventChildStopped (at once when nothing runs); remove →
-//     EventChildEnded; resume → EventChildRunning (at once, no_effect, when
-//     the child is not paused). A duplicate of a waiting command is merged
-//     into it; a different one is rejected as the sdk rejects it (busy).
-//     At most one command per child waits, and at most 4096 in all (past
-//     that a command span ends at once, outcome untracked). The outcome
-//     (supervisor.command.outcome) is done, no_effect, rejected,
-//     abandoned, interrupted or untracked.
-//   - supervisor.shutdown.cause and supervisor.report.cause are an
-//     [sdk.Cause] value inferred from the events, because [sdk.Event] does
-//     not carry the Cause: meltdown after EventMeltdown, signal, context,
-//     parent and start_failure from the requester labels the sdk uses,
-//     fatal_child, start_failure or auto_shutdown when a child requested
-//     it, operator otherwise (an operator who passes one of those labels
-//     as requestedBy is reported under it).
-//   - supervisor.report.children counts the children the shutdown ended
-//     (stopped, abandoned, or found already exited); children that ended
-//     for good before the shutdown began are not counted, unlike
-//     [sdk.Report.Children]. supervisor.report.abandoned counts the
-//     supervisor's own children abandoned during the run (not those of
-//     nested supervisors, which have their own shutdown spans).
+//   - A command span ends on the command's EventCommandDone, which the sdk
+//     emits when the command completes (a restart or resume once it has
+//     launched the new attempt, a pause or remove once the child has
+//     stopped) or fails. The outcome (supervisor.command.outcome) follows
+//     its Err: done (nil), abandoned (sdk.ErrAbandoned), interrupted
+//     (sdk.ErrChildExited, or sdk.ErrSupervisorDone for a command that
+//     arrived before the supervisor began shutting down: the shutdown took
+//     over), rejected (any other error); a command still open when its
+//     supervisor ends (or the adapter is closed) is interrupted. A duplicate of a command waiting for the same child,
+//     which the sdk merges into it, is a supervisor.command.merged event
+//     on the waiting command's span. At most 4096 commands are followed at
+//     once (the sdk keeps at most one waiting per child); past that a
+//     command span ends at once, outcome untracked.
+//   - supervisor.shutdown.cause is [sdk.Event.ShutdownCause], an
+//     [sdk.Cause] value; the supervisor's error ([sdk.Event.Err]) gives
+//     the failed shutdown span its description and error.type.
+//   - The exit report event mirrors the [sdk.Report] of the final
+//     EventSupervisorState. supervisor.report.children and
+//     supervisor.report.failed count the supervisor's own children, as
+//     [sdk.Report.Children]; supervisor.report.abandoned and
+//     abandoned_paths cover the whole tree below it, as
+//     [sdk.Report.Abandoned], and so does the shutdown span's status.
 //
 // Every span a supervisor's run opened has ended when its terminal
 // transition (to completed or failed) has been delivered, which is before
@@ -181,7 +187,7 @@
 //	canceled        a supervisor was shut down before it was alive
 //	abandoned       an attempt did not stop within its stop timeout; a shutdown abandoned children; a command's child was abandoned
 //	rejected        a command the supervisor refuses
-//	interrupted     a command whose supervisor ended first
+//	interrupted     a command whose child exited on its own, or whose supervisor shut down or ended first
 //	_OTHER          anything else
 //
 // # Signals to come

@@ -16,7 +16,7 @@ const (
 	// shutting_down to its transition to completed or failed.
 	SpanShutdown = "supervisor.shutdown"
 	// SpanCommand is an operator command (restart, remove, pause, resume):
-	// from EventCommand to the command's observed effect.
+	// from EventCommand to its EventCommandDone.
 	SpanCommand = "supervisor.command"
 )
 
@@ -67,17 +67,26 @@ const (
 	// AttrCommandOutcome is how a command span ended; see the Outcome*
 	// constants.
 	AttrCommandOutcome attribute.Key = "supervisor.command.outcome"
-	// AttrShutdownCause is why a supervisor shut down, as an sdk.Cause
-	// value, inferred from the events (see the package documentation).
+	// AttrShutdownCause is why a supervisor shut down, an sdk.Cause value
+	// (sdk.Event.ShutdownCause).
 	AttrShutdownCause attribute.Key = "supervisor.shutdown.cause"
 
-	// Attributes of the exit report event.
-	AttrReportState          attribute.Key = "supervisor.report.state"
-	AttrReportCause          attribute.Key = "supervisor.report.cause"
-	AttrReportRequestedBy    attribute.Key = "supervisor.report.requested_by"
-	AttrReportReason         attribute.Key = "supervisor.report.reason"
-	AttrReportChildren       attribute.Key = "supervisor.report.children"
-	AttrReportAbandoned      attribute.Key = "supervisor.report.abandoned"
+	// Attributes of the exit report event, from the sdk.Report the
+	// supervisor's final event carries.
+	AttrReportState       attribute.Key = "supervisor.report.state"        // Report.State
+	AttrReportCause       attribute.Key = "supervisor.report.cause"        // Report.Cause
+	AttrReportRequestedBy attribute.Key = "supervisor.report.requested_by" // Report.RequestedBy
+	AttrReportReason      attribute.Key = "supervisor.report.reason"       // Report.Reason
+	AttrReportError       attribute.Key = "supervisor.report.error"        // Report.Error, when set
+	AttrReportChildren    attribute.Key = "supervisor.report.children"     // len(Report.Children) (int)
+	// AttrReportFailed counts the supervisor's own children that ended
+	// failed (int); it is set only when some did.
+	AttrReportFailed attribute.Key = "supervisor.report.failed"
+	// AttrReportAbandoned counts the abandoned children of the whole tree,
+	// len(Report.Abandoned()) (int).
+	AttrReportAbandoned attribute.Key = "supervisor.report.abandoned"
+	// AttrReportAbandonedPaths lists them, at most maxAbandonedPaths
+	// (string slice); it is set only when some were abandoned.
 	AttrReportAbandonedPaths attribute.Key = "supervisor.report.abandoned_paths"
 )
 
@@ -92,28 +101,31 @@ const (
 
 // Values of [AttrCommandOutcome].
 const (
-	// OutcomeDone: the command's effect was observed.
+	// OutcomeDone: the sdk completed the command (EventCommandDone with no
+	// Err). Resuming a child that is not paused also completes.
 	OutcomeDone = "done"
-	// OutcomeNoEffect: there was nothing to do (pausing a child that is
-	// not running, resuming one that is not paused, removing one that
-	// has ended).
-	OutcomeNoEffect = "no_effect"
-	// OutcomeRejected: the supervisor refuses the command (shutting down,
-	// unknown or ended child, child busy with another command, restart of
-	// a paused child). Status Error.
+	// OutcomeRejected: the sdk refused the command (it arrived while the
+	// supervisor was shutting down, unknown or ended child, child busy
+	// with another command, restart of a paused child). Status Error, with
+	// the sdk's error text.
 	OutcomeRejected = "rejected"
-	// OutcomeAbandoned: the child did not stop in time. Status Error.
+	// OutcomeAbandoned: the child did not stop in time (sdk.ErrAbandoned).
+	// Status Error.
 	OutcomeAbandoned = "abandoned"
-	// OutcomeInterrupted: the supervisor ended before the effect was
-	// observed. Status Error.
+	// OutcomeInterrupted: the child exited on its own while the command
+	// waited (sdk.ErrChildExited), the supervisor began shutting down
+	// while it waited (sdk.ErrSupervisorDone for a command that arrived
+	// before the shutdown), or the supervisor ended (or the adapter was
+	// closed) before the sdk answered. Status Error.
 	OutcomeInterrupted = "interrupted"
 	// OutcomeUntracked: too many commands were in flight to follow this
 	// one (see maxCommands); the span ends at once.
 	OutcomeUntracked = "untracked"
 )
 
-// maxCommands bounds the command spans waiting for their effect. There is
-// at most one per child; past the bound a command span ends at once.
+// maxCommands bounds the command spans waiting for their EventCommandDone.
+// The sdk keeps at most one waiting command per child; past the bound a
+// command span ends at once.
 const maxCommands = 4096
 
 // maxAbandonedPaths bounds the abandoned paths listed on the exit report

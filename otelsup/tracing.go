@@ -34,7 +34,8 @@ type tracing struct {
 	closed bool
 	sups   map[string]*supState   // by supervisor path, for the current run
 	kids   map[string]*childState // by child path, until the child ends
-	cmds   map[string]*cmdState   // by child path: commands waiting for their effect
+	cmds   map[string]*cmdState   // by child path: the newest open command
+	nCmds  int                    // open commands
 }
 
 // supState is one run of one supervisor.
@@ -45,14 +46,6 @@ type supState struct {
 	shut     trace.Span // open from shutting_down to completed/failed
 	alive    bool
 	shutting bool
-	by       string
-	reason   string
-	cause    string
-	meltdown bool          // an EventMeltdown was seen
-	fatal    string        // path of the last child that exited with sdk.ErrFatal
-	ended    int           // children that ended during the shutdown
-	lost     []string      // abandoned children, the first maxAbandonedPaths
-	nLost    int           // abandoned children
 	closing  []*childState // attempt spans that ended, awaiting follow-ups
 }
 
@@ -64,8 +57,6 @@ type childState struct {
 	sc       trace.SpanContext // the last attempt's, for the next one's link
 	closing  bool              // the attempt exited; follow-ups still land on span
 	endAt    time.Time         // end timestamp of a closing span
-	running  bool              // between EventChildRunning and the exit
-	paused   bool              // a pause command completed and no resume since
 	lastExit sdk.ExitKind
 	lastGen  uint64
 	next     decision // the restart decided for the next attempt
@@ -79,11 +70,16 @@ type decision struct {
 	cause  string
 }
 
+// cmdState is an operator command between its EventCommand and its
+// EventCommandDone.
 type cmdState struct {
-	span trace.Span
-	op   string
-	path string
-	sup  *supState
+	span     trace.Span
+	op       string
+	path     string
+	sup      *supState
+	prev     *cmdState // an older command of the same child, still open
+	launched uint64    // the attempt a restart or resume launched
+	running  bool      // it arrived before the supervisor began shutting down
 }
 
 func newTracing(tr trace.Tracer) *tracing {
@@ -206,8 +202,6 @@ func (t *tracing) handle(e sdk.Event) {
 		t.onStarting(s, e)
 	case sdk.EventChildRunning:
 		t.onRunning(s, e)
-	case sdk.EventChildPending:
-		t.finishCmd(e.Path, e.Time)
 	case sdk.EventChildReady:
 		if cs := t.kids[e.Path]; cs != nil {
 			event(cs.span, SpanEventChildReady, e.Time)
@@ -252,10 +246,10 @@ func (t *tracing) handle(e sdk.Event) {
 			}
 			t.close(s, cs, e.Time)
 		}
-	case sdk.EventMeltdown:
-		s.meltdown = true
 	case sdk.EventCommand:
 		t.onCommand(s, e)
+	case sdk.EventCommandDone:
+		t.onCommandDone(e)
 	case sdk.EventSupervisorState:
 		t.onSupervisorState(s, e)
 	}
@@ -349,8 +343,13 @@ func (t *tracing) onStarting(s *supState, e sdk.Event) {
 	links := make([]trace.Link, 0, 3)
 	links = link(cs.sc, LinkPreviousAttempt, links)
 	links = link(s.startSC, LinkSupervisorStart, links)
+	// A restart or resume launches the attempt before it completes.
 	cmd := t.cmds[e.Path]
-	if cmd != nil && (cmd.op == opRestart || cmd.op == opResume) {
+	for cmd != nil && cmd.op != opRestart && cmd.op != opResume {
+		cmd = cmd.prev
+	}
+	if cmd != nil {
+		cmd.launched = e.Attempt
 		links = link(cmd.span.SpanContext(), LinkCommand, links)
 	}
 	cs.span = t.start(SpanChildAttempt, e.Time, links,
@@ -360,7 +359,6 @@ func (t *tracing) onStarting(s *supState, e sdk.Event) {
 		AttrChildGeneration.Int64(int64(e.Generation)),
 	)
 	cs.sc = cs.span.SpanContext()
-	cs.running = false
 	next := cs.next
 	cs.next = decision{}
 	if !next.set && cmd != nil && cmd.op == opRestart {
@@ -377,15 +375,12 @@ func (t *tracing) onStarting(s *supState, e sdk.Event) {
 
 func (t *tracing) onRunning(s *supState, e sdk.Event) {
 	if cs := t.kids[e.Path]; cs != nil {
-		cs.running = true
-		cs.paused = false
 		transition(cs.span, lifecycle.KindChild, e.Path, e.From, e.To, "", "", e.Time)
 	}
 	if !s.alive && !s.shutting {
 		event(s.start, SpanEventChildStarted, e.Time,
 			lifecycle.AttrChildPath.String(e.Path), AttrChildAttempt.Int64(int64(e.Attempt)))
 	}
-	t.finishCmd(e.Path, e.Time, AttrChildAttempt.Int64(int64(e.Attempt)))
 }
 
 func (t *tracing) onExited(s *supState, e sdk.Event) {
@@ -393,11 +388,7 @@ func (t *tracing) onExited(s *supState, e sdk.Event) {
 	if cs == nil {
 		return
 	}
-	cs.running = false
 	cs.lastExit, cs.lastGen = e.Exit, e.Generation
-	if e.Err != nil && errors.Is(e.Err, sdk.ErrFatal) {
-		s.fatal = e.Path
-	}
 	if cs.span == nil {
 		return
 	}
@@ -420,18 +411,11 @@ func (t *tracing) onStopped(s *supState, e sdk.Event) {
 	if s.shut != nil {
 		event(s.shut, SpanEventChildStopped, e.Time, lifecycle.AttrChildPath.String(e.Path), waited)
 	}
-	if cmd := t.cmds[e.Path]; cmd != nil && cmd.op == opPause {
-		if cs := t.kids[e.Path]; cs != nil {
-			cs.paused = true
-		}
-		t.endCmd(cmd, e.Time, OutcomeDone, "")
-	}
 }
 
 func (t *tracing) onAbandoned(s *supState, e sdk.Event) {
 	waited := AttrStopWaited.Float64(e.Waited.Seconds())
 	if cs := t.kids[e.Path]; cs != nil {
-		cs.running = false
 		if cs.span != nil && !cs.closing {
 			event(cs.span, SpanEventChildAbandoned, e.Time, waited, AttrReason.String(e.Cause))
 			fail(cs.span, "abandoned: "+e.Cause, "abandoned")
@@ -442,13 +426,6 @@ func (t *tracing) onAbandoned(s *supState, e sdk.Event) {
 	if s.shut != nil {
 		event(s.shut, SpanEventChildAbandoned, e.Time,
 			lifecycle.AttrChildPath.String(e.Path), waited, AttrReason.String(e.Cause))
-	}
-	s.nLost++
-	if len(s.lost) < maxAbandonedPaths {
-		s.lost = append(s.lost, e.Path)
-	}
-	if cmd := t.cmds[e.Path]; cmd != nil {
-		t.endCmd(cmd, e.Time, OutcomeAbandoned, "abandoned: "+e.Cause)
 	}
 }
 
@@ -462,23 +439,11 @@ func (t *tracing) onEnded(s *supState, e sdk.Event) {
 		}
 		delete(t.kids, e.Path)
 	}
-	if s.shutting {
-		s.ended++
-	}
-	if cmd := t.cmds[e.Path]; cmd != nil {
-		if cmd.op == opRemove {
-			t.endCmd(cmd, e.Time, OutcomeDone, "")
-		} else {
-			t.endCmd(cmd, e.Time, OutcomeRejected, "the child ended")
-		}
-	}
 }
 
 // Operator commands, as sdk.Event.Command spells them.
 const (
 	opRestart = "restart"
-	opRemove  = "remove"
-	opPause   = "pause"
 	opResume  = "resume"
 )
 
@@ -486,91 +451,105 @@ const (
 // operator's restart command.
 const ReasonOperator = "operator"
 
+// onCommand starts a command span. The sdk answers every command with one
+// EventCommandDone, except a duplicate of a command still waiting for the
+// same child, which it merges into that one: a duplicate becomes an event
+// on the waiting command's span. It merges only while the supervisor is
+// not shutting down; a command it answers at once is answered before its
+// next message, so the newest open command of the child with the same op
+// is the one an EventCommandDone completes.
 func (t *tracing) onCommand(s *supState, e sdk.Event) {
-	attrs := []attribute.KeyValue{
+	if !s.shutting {
+		for c := t.cmds[e.Path]; c != nil; c = c.prev {
+			if c.op == e.Command {
+				event(c.span, SpanEventCommandMerged, e.Time,
+					AttrRequestedBy.String(e.RequestedBy), AttrReason.String(e.Cause))
+				return
+			}
+		}
+	}
+	var links []trace.Link
+	if cs := t.kids[e.Path]; cs != nil && cs.span != nil {
+		links = link(cs.span.SpanContext(), LinkTargetAttempt, links)
+	}
+	span := t.start(SpanCommand, e.Time, links,
 		AttrCommand.String(e.Command),
 		lifecycle.AttrChildPath.String(e.Path),
 		lifecycle.AttrSupervisorPath.String(s.path),
 		AttrRequestedBy.String(e.RequestedBy),
-		AttrReason.String(e.Cause),
-	}
-	if prev := t.cmds[e.Path]; prev != nil {
-		if prev.op == e.Command { // the sdk merges duplicates into one
-			event(prev.span, SpanEventCommandMerged, e.Time,
-				AttrRequestedBy.String(e.RequestedBy), AttrReason.String(e.Cause))
-			return
-		}
-		span := t.start(SpanCommand, e.Time, nil, attrs...)
-		t.endSpan(span, e.Time, OutcomeRejected, "the child is busy with "+prev.op)
+		AttrReason.String(e.Cause))
+	if t.nCmds >= maxCommands {
+		endCommand(span, e.Time, OutcomeUntracked, "")
 		return
 	}
-	cs := t.kids[e.Path]
-	var links []trace.Link
-	if cs != nil && cs.span != nil {
-		links = link(cs.span.SpanContext(), LinkTargetAttempt, links)
+	t.cmds[e.Path] = &cmdState{span: span, op: e.Command, path: e.Path, sup: s, prev: t.cmds[e.Path], running: !s.shutting}
+	t.nCmds++
+}
+
+// onCommandDone ends the command span the event answers, with the
+// outcome its Err says.
+func (t *tracing) onCommandDone(e sdk.Event) {
+	var newer *cmdState
+	cmd := t.cmds[e.Path]
+	for cmd != nil && cmd.op != e.Command {
+		newer, cmd = cmd, cmd.prev
 	}
-	span := t.start(SpanCommand, e.Time, links, attrs...)
-	wait := false
+	if cmd == nil {
+		return // untracked
+	}
+	t.unlink(cmd, newer)
+	if cmd.launched > 0 && recording(cmd.span) {
+		cmd.span.SetAttributes(AttrChildAttempt.Int64(int64(cmd.launched)))
+	}
+	outcome := OutcomeDone
 	switch {
-	case s.shutting:
-		t.endSpan(span, e.Time, OutcomeRejected, "the supervisor is shutting down")
-		return
-	case cs == nil:
-		if e.Command == opRestart {
-			t.endSpan(span, e.Time, OutcomeRejected, "no such child, or it has ended")
-			return
-		}
-	case e.Command == opRestart:
-		if cs.paused {
-			t.endSpan(span, e.Time, OutcomeRejected, "the child is paused")
-			return
-		}
-		wait = true
-	case e.Command == opPause:
-		if cs.running {
-			wait = true
-		} else {
-			cs.paused = true
-			t.endSpan(span, e.Time, OutcomeDone, "")
-			return
-		}
-	case e.Command == opRemove:
-		wait = true // an EventChildEnded follows, at once or after the stop
-	case e.Command == opResume:
-		wait = cs.paused
+	case e.Err == nil:
+	case errors.Is(e.Err, sdk.ErrAbandoned):
+		outcome = OutcomeAbandoned
+	case errors.Is(e.Err, sdk.ErrChildExited),
+		errors.Is(e.Err, sdk.ErrSupervisorDone) && cmd.running: // the shutdown took over
+		outcome = OutcomeInterrupted
+	default:
+		outcome = OutcomeRejected
 	}
-	if !wait {
-		t.endSpan(span, e.Time, OutcomeNoEffect, "")
-		return
-	}
-	if len(t.cmds) >= maxCommands {
-		t.endSpan(span, e.Time, OutcomeUntracked, "")
-		return
-	}
-	t.cmds[e.Path] = &cmdState{span: span, op: e.Command, path: e.Path, sup: s}
+	endCommand(cmd.span, e.Time, outcome, errText(e.Err))
 }
 
-// finishCmd ends the restart or resume command waiting for path, whose
-// effect is the child running (or pending on its dependencies) again.
-func (t *tracing) finishCmd(path string, at time.Time, attrs ...attribute.KeyValue) {
-	cmd := t.cmds[path]
-	if cmd == nil || (cmd.op != opRestart && cmd.op != opResume) {
-		return
+// unlink removes cmd from its child's open commands; newer is the command
+// opened after it, nil when cmd is the newest.
+func (t *tracing) unlink(cmd, newer *cmdState) {
+	switch {
+	case newer != nil:
+		newer.prev = cmd.prev
+	case cmd.prev != nil:
+		t.cmds[cmd.path] = cmd.prev
+	default:
+		delete(t.cmds, cmd.path)
 	}
-	if recording(cmd.span) && len(attrs) > 0 {
-		cmd.span.SetAttributes(attrs...)
-	}
-	t.endCmd(cmd, at, OutcomeDone, "")
+	t.nCmds--
 }
 
-func (t *tracing) endCmd(cmd *cmdState, at time.Time, outcome, desc string) {
-	delete(t.cmds, cmd.path)
-	t.endSpan(cmd.span, at, outcome, desc)
+// endCommands ends every open command of the supervisor s (of every
+// supervisor when s is nil) as interrupted.
+func (t *tracing) endCommands(s *supState, at time.Time, desc string) {
+	for _, cmd := range t.cmds {
+		var newer *cmdState
+		for cmd != nil {
+			prev := cmd.prev
+			if s == nil || cmd.sup == s {
+				t.unlink(cmd, newer)
+				endCommand(cmd.span, at, OutcomeInterrupted, desc)
+			} else {
+				newer = cmd
+			}
+			cmd = prev
+		}
+	}
 }
 
-// endSpan ends a command span with its outcome; the outcomes that are
+// endCommand ends a command span with its outcome; the outcomes that are
 // failures set status Error with desc and error.type = outcome.
-func (t *tracing) endSpan(span trace.Span, at time.Time, outcome, desc string) {
+func endCommand(span trace.Span, at time.Time, outcome, desc string) {
 	if recording(span) {
 		span.SetAttributes(AttrCommandOutcome.String(outcome))
 		switch outcome {
@@ -590,10 +569,8 @@ func (t *tracing) onSupervisorState(s *supState, e sdk.Event) {
 		s.start = nil
 	case lifecycle.StateShuttingDown:
 		s.shutting = true
-		s.by, s.reason = e.RequestedBy, e.Cause
-		s.cause = inferCause(s, e.RequestedBy)
 		if s.start != nil { // never got to alive
-			fail(s.start, "shut down before it was alive: "+e.Cause, causeErrorType(s.cause, true))
+			fail(s.start, "shut down before it was alive: "+e.Cause, supervisorErrorType(e.Err, e.ShutdownCause, true))
 			end(s.start, e.Time)
 			s.start = nil
 		}
@@ -601,7 +578,7 @@ func (t *tracing) onSupervisorState(s *supState, e sdk.Event) {
 			lifecycle.AttrSupervisorPath.String(s.path),
 			AttrRequestedBy.String(e.RequestedBy),
 			AttrReason.String(e.Cause),
-			AttrShutdownCause.String(s.cause))
+			AttrShutdownCause.String(string(e.ShutdownCause)))
 		transition(s.shut, lifecycle.KindSupervisor, s.path, e.From, e.To, e.Cause, e.RequestedBy, e.Time)
 	case lifecycle.StateCompleted, lifecycle.StateFailed:
 		t.finishSup(s, e)
@@ -613,7 +590,7 @@ func (t *tracing) onSupervisorState(s *supState, e sdk.Event) {
 func (t *tracing) finishSup(s *supState, e sdk.Event) {
 	if s.start != nil {
 		if e.To == lifecycle.StateFailed {
-			fail(s.start, "failed before it was alive: "+e.Cause, causeErrorType(s.cause, true))
+			fail(s.start, "failed before it was alive: "+e.Cause, supervisorErrorType(e.Err, e.ShutdownCause, true))
 		}
 		end(s.start, e.Time)
 		s.start = nil
@@ -621,23 +598,15 @@ func (t *tracing) finishSup(s *supState, e sdk.Event) {
 	if sh := s.shut; sh != nil {
 		transition(sh, lifecycle.KindSupervisor, s.path, e.From, e.To, e.Cause, "", e.Time)
 		if recording(sh) {
-			attrs := []attribute.KeyValue{
-				AttrReportState.String(e.To.String()),
-				AttrReportCause.String(s.cause),
-				AttrReportRequestedBy.String(s.by),
-				AttrReportReason.String(s.reason),
-				AttrReportChildren.Int(s.ended),
-				AttrReportAbandoned.Int(s.nLost),
-			}
-			if len(s.lost) > 0 {
-				attrs = append(attrs, AttrReportAbandonedPaths.StringSlice(s.lost))
-			}
+			attrs, abandoned := exitReport(e)
 			sh.AddEvent(SpanEventExitReport, trace.WithTimestamp(e.Time), trace.WithAttributes(attrs...))
 			switch {
+			case e.To == lifecycle.StateFailed && e.Err != nil:
+				fail(sh, e.Err.Error(), supervisorErrorType(e.Err, e.ShutdownCause, false))
 			case e.To == lifecycle.StateFailed:
-				fail(sh, "supervisor failed: "+s.reason, causeErrorType(s.cause, false))
-			case s.nLost > 0:
-				fail(sh, "children abandoned: "+strings.Join(s.lost, ", "), "abandoned")
+				fail(sh, "supervisor failed: "+e.Cause, supervisorErrorType(nil, e.ShutdownCause, false))
+			case len(abandoned) > 0:
+				fail(sh, "children abandoned: "+strings.Join(abandoned, ", "), "abandoned")
 			}
 		}
 		end(sh, e.Time)
@@ -657,12 +626,54 @@ func (t *tracing) finishSup(s *supState, e sdk.Event) {
 			delete(t.kids, path)
 		}
 	}
-	for _, cmd := range t.cmds {
-		if cmd.sup == s {
-			t.endCmd(cmd, e.Time, OutcomeInterrupted, "the supervisor ended first")
+	t.endCommands(s, e.Time, "the supervisor ended first")
+	delete(t.sups, s.path)
+}
+
+// exitReport returns the attributes of the exit report event, from the
+// sdk's report on the final EventSupervisorState, and the abandoned paths
+// of the tree.
+func exitReport(e sdk.Event) ([]attribute.KeyValue, []string) {
+	rep := e.Report
+	if rep == nil { // not from the sdk: what the event says
+		return []attribute.KeyValue{
+			AttrReportState.String(e.To.String()),
+			AttrReportCause.String(string(e.ShutdownCause)),
+			AttrReportRequestedBy.String(e.RequestedBy),
+			AttrReportReason.String(e.Cause),
+		}, nil
+	}
+	abandoned := rep.Abandoned()
+	attrs := make([]attribute.KeyValue, 0, 9)
+	attrs = append(attrs,
+		AttrReportState.String(rep.State.String()),
+		AttrReportCause.String(string(rep.Cause)),
+		AttrReportRequestedBy.String(rep.RequestedBy),
+		AttrReportReason.String(rep.Reason),
+		AttrReportChildren.Int(len(rep.Children)),
+		AttrReportAbandoned.Int(len(abandoned)),
+	)
+	if rep.Error != "" {
+		attrs = append(attrs, AttrReportError.String(rep.Error))
+	}
+	if failed := failedChildren(rep); failed > 0 {
+		attrs = append(attrs, AttrReportFailed.Int(failed))
+	}
+	if len(abandoned) > 0 {
+		attrs = append(attrs, AttrReportAbandonedPaths.StringSlice(abandoned[:min(len(abandoned), maxAbandonedPaths)]))
+	}
+	return attrs, abandoned
+}
+
+// failedChildren counts the supervisor's own children that ended failed.
+func failedChildren(rep *sdk.Report) int {
+	n := 0
+	for _, c := range rep.Children {
+		if c.State == lifecycle.StateFailed {
+			n++
 		}
 	}
-	delete(t.sups, s.path)
+	return n
 }
 
 // close ends every span still open; later events are ignored.
@@ -688,55 +699,22 @@ func (t *tracing) closeAll() {
 	for _, cs := range t.kids {
 		end(cs.span, now)
 	}
-	for _, cmd := range t.cmds {
-		t.endSpan(cmd.span, now, OutcomeInterrupted, "the adapter was closed first")
-	}
+	t.endCommands(nil, now, "the adapter was closed first")
 	clear(t.sups)
 	clear(t.kids)
-	clear(t.cmds)
 }
 
-// inferCause names why a supervisor shut down, as an sdk.Cause, from what
-// the events say. sdk.Event does not carry the sdk's Cause, so this reads
-// the requester the sdk records: fixed labels for signal, context, parent,
-// the intensity and Start, a child's path for a fatal child, a failed start
-// or an auto-shutdown; anything else is an operator.
-func inferCause(s *supState, by string) string {
+// supervisorErrorType is the error.type of a supervisor that failed, or
+// (start) did not get to alive: the ErrorType of its error (meltdown,
+// fatal, start_failure), else start_failure when Start's context ended,
+// else canceled for a start and _OTHER for a shutdown.
+func supervisorErrorType(err error, cause sdk.Cause, start bool) string {
 	switch {
-	case s.meltdown || by == "intensity":
-		return string(sdk.CauseMeltdown)
-	case by == "signal":
-		return string(sdk.CauseSignal)
-	case by == "context":
-		return string(sdk.CauseContext)
-	case by == "parent":
-		return string(sdk.CauseParent)
-	case by == "start":
-		return string(sdk.CauseStartFailure)
-	case strings.HasPrefix(by, s.path+"/"):
-		switch {
-		case s.fatal == by:
-			return string(sdk.CauseFatal)
-		case !s.alive:
-			return string(sdk.CauseStartFailure)
-		}
-		return string(sdk.CauseAutoShutdown)
-	}
-	return string(sdk.CauseOperator)
-}
-
-// causeErrorType is the error.type of a supervisor that failed, or (start)
-// did not get to alive, for the given cause.
-func causeErrorType(cause string, start bool) string {
-	switch sdk.Cause(cause) {
-	case sdk.CauseMeltdown:
-		return "meltdown"
-	case sdk.CauseFatal:
-		return "fatal"
-	case sdk.CauseStartFailure:
+	case err != nil:
+		return errorType(err)
+	case cause == sdk.CauseStartFailure:
 		return "start_failure"
-	}
-	if start {
+	case start:
 		return "canceled"
 	}
 	return semconv.ErrorTypeOther.Value.AsString()

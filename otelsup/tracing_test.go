@@ -420,7 +420,7 @@ func TestSpansAbandoned(t *testing.T) {
 			"supervisor.child.stopped supervisor.child.path=/root/fine supervisor.stop.waited=0",
 			"supervisor.child.abandoned supervisor.child.path=/root/stuck supervisor.reason=did not stop within 2s supervisor.stop.waited=2",
 			"supervisor.lifecycle.transition supervisor.lifecycle.from=shutting_down supervisor.lifecycle.kind=supervisor supervisor.lifecycle.path=/root supervisor.lifecycle.reason=maintenance supervisor.lifecycle.to=completed",
-			"supervisor.exit_report supervisor.report.abandoned=1 supervisor.report.abandoned_paths=[\"/root/stuck\"] supervisor.report.cause=operator supervisor.report.children=2 supervisor.report.reason=maintenance supervisor.report.requested_by=ops supervisor.report.state=completed",
+			"supervisor.exit_report supervisor.report.abandoned=1 supervisor.report.abandoned_paths=[\"/root/stuck\"] supervisor.report.cause=operator supervisor.report.children=2 supervisor.report.failed=1 supervisor.report.reason=maintenance supervisor.report.requested_by=ops supervisor.report.state=completed",
 		})
 		eq(t, "shutdown duration", shut.EndTime().Sub(shut.StartTime()), 2*time.Second)
 	})
@@ -506,12 +506,12 @@ func TestSpansCommands(t *testing.T) {
 		eqList(t, "command spans", got, []string{
 			"restart /root/w by=alice outcome=done status=Unset: error.type= dur=100ms",
 			"pause /root/w by=alice outcome=done status=Unset: error.type= dur=100ms",
-			"restart /root/w by=carol outcome=rejected status=Error:the child is paused error.type=rejected dur=0s",
+			"restart /root/w by=carol outcome=rejected status=Error:sdk: child /root/w is paused; resume it error.type=rejected dur=0s",
 			"resume /root/w by=alice outcome=done status=Unset: error.type= dur=0s",
-			"resume /root/w by=alice outcome=no_effect status=Unset: error.type= dur=0s",
+			"resume /root/w by=alice outcome=done status=Unset: error.type= dur=0s", // not paused: the sdk does nothing, successfully
 			"remove /root/gone by=alice outcome=done status=Unset: error.type= dur=100ms",
-			"restart /root/nope by=alice outcome=rejected status=Error:no such child, or it has ended error.type=rejected dur=0s",
-			"pause /root/stuck by=alice outcome=abandoned status=Error:abandoned: did not stop within 1s error.type=abandoned dur=1s",
+			"restart /root/nope by=alice outcome=rejected status=Error:sdk: no such child: \"nope\" under /root error.type=rejected dur=0s",
+			"pause /root/stuck by=alice outcome=abandoned status=Error:sdk: 1 children did not stop and were abandoned: [/root/stuck] error.type=abandoned dur=1s",
 		})
 
 		restart := cmds[0]
@@ -559,10 +559,11 @@ func TestSpansStartFailure(t *testing.T) {
 		start := env.one(t, SpanStart, lifecycle.AttrSupervisorPath, "/root")
 		status(t, start, codes.Error, "shut down before it was alive: "+desc, "start_failure")
 		shut := env.one(t, SpanShutdown, lifecycle.AttrSupervisorPath, "/root")
-		status(t, shut, codes.Error, "supervisor failed: "+desc, "start_failure")
+		status(t, shut, codes.Error, desc, "start_failure")
 		evs := events(shut)
 		eq(t, "exit report", evs[len(evs)-1],
-			"supervisor.exit_report supervisor.report.abandoned=0 supervisor.report.cause=start_failure supervisor.report.children=0 supervisor.report.reason="+desc+" supervisor.report.requested_by=/root/db supervisor.report.state=failed")
+			"supervisor.exit_report supervisor.report.abandoned=0 supervisor.report.cause=start_failure supervisor.report.children=1 supervisor.report.error="+desc+
+				" supervisor.report.failed=1 supervisor.report.reason="+desc+" supervisor.report.requested_by=/root/db supervisor.report.state=failed")
 		db := env.attempts(t, "/root/db")[0]
 		status(t, db, codes.Error, "no disk", "_OTHER")
 		// The child's end is on its attempt: it exits and ends at once.
@@ -628,8 +629,7 @@ func TestSpansNestedMeltdown(t *testing.T) {
 		if len(shuts) != 2 {
 			t.Fatalf("%d shutdown spans of /root/sub, want 2", len(shuts))
 		}
-		reason := "meltdown: more than 0 restarts in 1m0s (last: /root/sub/x)"
-		status(t, shuts[0], codes.Error, "supervisor failed: "+reason, "meltdown")
+		status(t, shuts[0], codes.Error, "sdk: supervisor /root/sub: restart 1 within 1m0s would exceed the limit of 0 (meltdown)", "meltdown")
 		eq(t, "meltdown cause", attrsOf(shuts[0].Attributes())[string(AttrShutdownCause)], "meltdown")
 		eq(t, "second run cause", attrsOf(shuts[1].Attributes())[string(AttrShutdownCause)], "parent")
 		status(t, shuts[1], codes.Unset, "", "")
@@ -717,29 +717,6 @@ func TestCloseEndsOpenSpans(t *testing.T) {
 	})
 }
 
-func TestInferCause(t *testing.T) {
-	for _, tc := range []struct {
-		s    supState
-		by   string
-		want sdk.Cause
-	}{
-		{supState{path: "/r", alive: true}, "alice", sdk.CauseOperator},
-		{supState{path: "/r", alive: true}, "signal", sdk.CauseSignal},
-		{supState{path: "/r", alive: true}, "context", sdk.CauseContext},
-		{supState{path: "/r", alive: true}, "parent", sdk.CauseParent},
-		{supState{path: "/r"}, "start", sdk.CauseStartFailure},
-		{supState{path: "/r", alive: true, meltdown: true}, "intensity", sdk.CauseMeltdown},
-		{supState{path: "/r", alive: true, fatal: "/r/x"}, "/r/x", sdk.CauseFatal},
-		{supState{path: "/r"}, "/r/x", sdk.CauseStartFailure},
-		{supState{path: "/r", alive: true}, "/r/x", sdk.CauseAutoShutdown},
-		{supState{path: "/r", alive: true}, "/rx", sdk.CauseOperator},
-	} {
-		if got := inferCause(&tc.s, tc.by); got != string(tc.want) {
-			t.Errorf("inferCause(%+v, %q) = %q, want %q", tc.s, tc.by, got, tc.want)
-		}
-	}
-}
-
 // With the default global TracerProvider and no SDK installed, tracing
 // costs nothing; once a provider is installed, the same adapter traces.
 func TestGlobalTracerProvider(t *testing.T) {
@@ -779,4 +756,143 @@ func TestGlobalTracerProvider(t *testing.T) {
 		names = append(names, s.Name())
 	}
 	eqList(t, "spans once an SDK is installed", names, []string{SpanChildAttempt})
+}
+
+// The shutdown cause is the sdk's, not a guess from requestedBy: an
+// operator who calls himself "signal" is an operator; a fatal child and a
+// significant child's end are named as such, with the supervisor's error
+// on the failed shutdown and in the exit report.
+func TestSpansShutdownCause(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		opts      []sdk.Option
+		spec      sdk.Spec
+		operator  bool // shut down with Shutdown(ctx, "signal", "pretend")
+		cause     string
+		status    string // shutdown span: "" (Unset) or the description of Error
+		errType   string
+		by        string
+		exitError string
+	}{
+		{
+			name:     "operator named signal",
+			spec:     sdk.Spec{Name: "w", Service: sdk.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil })},
+			operator: true, cause: "operator", by: "signal",
+		},
+		{
+			name: "fatal child",
+			spec: sdk.Spec{Name: "w", Service: sdk.ServiceFunc(func(ctx context.Context) error {
+				time.Sleep(time.Second)
+				return fmt.Errorf("disk gone: %w", sdk.ErrFatal)
+			})},
+			cause: "fatal_child", by: "/root/w", errType: "fatal",
+			status:    "sdk: child /root/w stopped the tree: disk gone: sdk: fatal, stop this tree",
+			exitError: "sdk: child /root/w stopped the tree: disk gone: sdk: fatal, stop this tree",
+		},
+		{
+			name: "significant child",
+			opts: []sdk.Option{sdk.WithAutoShutdown(sdk.AnySignificant)},
+			spec: sdk.Spec{Name: "w", Restart: sdk.Transient, Significant: true, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+				time.Sleep(time.Second)
+				return nil
+			})},
+			cause: "auto_shutdown", by: "/root/w",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				env := newTraceEnv(t)
+				root, err := sdk.New("root", append(env.a.Options(), tc.opts...)...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := root.Add(tc.spec); err != nil {
+					t.Fatal(err)
+				}
+				if err := root.Start(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				var rep *sdk.Report
+				if tc.operator {
+					time.Sleep(time.Second)
+					rep, _ = root.Shutdown(context.Background(), "signal", "pretend")
+				} else {
+					rep, _ = root.Wait(context.Background())
+				}
+				env.checkAllEnded(t)
+				eq(t, "report cause", string(rep.Cause), tc.cause)
+				shut := env.one(t, SpanShutdown, lifecycle.AttrSupervisorPath, "/root")
+				eq(t, "shutdown cause", attrsOf(shut.Attributes())[string(AttrShutdownCause)], tc.cause)
+				if tc.status == "" {
+					status(t, shut, codes.Unset, "", "")
+				} else {
+					status(t, shut, codes.Error, tc.status, tc.errType)
+				}
+				evs := shut.Events()
+				last := attrsOf(evs[len(evs)-1].Attributes)
+				eq(t, "exit report cause", last[string(AttrReportCause)], tc.cause)
+				eq(t, "exit report requested_by", last[string(AttrReportRequestedBy)], tc.by)
+				eq(t, "exit report error", last[string(AttrReportError)], tc.exitError)
+				eq(t, "exit report state", last[string(AttrReportState)], rep.State.String())
+			})
+		})
+	}
+}
+
+// Commands end on their EventCommandDone. A command the sdk answers at
+// once (busy, shutting down) gets its own span even while a command of the
+// same child waits; a duplicate is merged only while the supervisor runs.
+// A command that waited when the shutdown began is interrupted, one that
+// arrived during it rejected.
+func TestSpansCommandDoneMatching(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		env := newTraceEnv(t)
+		root, err := sdk.New("root", env.a.Options()...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := root.Add(sdk.Spec{Name: "w", StopTimeout: 5 * time.Second, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+			<-ctx.Done()
+			time.Sleep(time.Second) // a slow stop
+			return nil
+		})}); err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		if err := root.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		paused := make(chan error, 1)
+		go func() { paused <- root.Pause(ctx, "w", "alice", "first") }()
+		synctest.Wait() // the pause waits for the stop
+		if err := root.Remove(ctx, "w", "bob", "busy?"); err == nil {
+			t.Fatal("remove while a pause waits succeeded")
+		}
+		shut := make(chan struct{})
+		go func() {
+			_, _ = root.Shutdown(ctx, "ops", "bye")
+			close(shut)
+		}()
+		synctest.Wait() // shutting down, the pause still waits
+		if err := root.Pause(ctx, "w", "carol", "again"); !errors.Is(err, sdk.ErrSupervisorDone) {
+			t.Fatalf("pause during the shutdown: %v", err)
+		}
+		if err := <-paused; !errors.Is(err, sdk.ErrSupervisorDone) {
+			t.Fatalf("first pause: %v, want the shutdown to take over", err)
+		}
+		<-shut
+		env.checkAllEnded(t)
+		var got []string
+		for _, s := range env.spans(SpanCommand) {
+			a := attrsOf(s.Attributes())
+			got = append(got, fmt.Sprintf("%s by=%s outcome=%s status=%v:%s dur=%v events=%d",
+				a[string(AttrCommand)], a[string(AttrRequestedBy)], a[string(AttrCommandOutcome)],
+				s.Status().Code, s.Status().Description, s.EndTime().Sub(s.StartTime()), len(s.Events())))
+		}
+		eqList(t, "command spans", got, []string{
+			"remove by=bob outcome=rejected status=Error:sdk: child /root/w is busy with pause dur=0s events=0",
+			"pause by=carol outcome=rejected status=Error:sdk: supervisor is not running dur=0s events=0",
+			"pause by=alice outcome=interrupted status=Error:sdk: supervisor is not running dur=1s events=0",
+		})
+	})
 }

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # The project's test command: formatting, vet, the race-enabled tests of
-# every Go module in the repository, and one iteration of every benchmark so
-# that none of them stops compiling. The README and .ci/run both call this.
+# every Go module in the repository (the root, benchmarks/, e2e/ and its
+# Jaeger tool module e2e/tools/), one iteration of every benchmark so that
+# none of them stops compiling, short fuzz runs and a few stress rounds.
+# The README and .ci/run both call this. With CI=true the tests that need
+# promtool, prometheus or Jaeger fail when those are missing (.ci/run
+# installs and builds them); otherwise they skip, and the Jaeger tests in
+# e2e/ run only with E2E=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -10,6 +10,14 @@
 // It prints every lifecycle event as a line, serves /livez, /readyz and
 // /statusz on -addr, and after -for (or on Ctrl-C; a second Ctrl-C stops at
 // once) shuts down and prints the exit report as JSON.
+//
+// It reports the tree to OpenTelemetry through the otelsup adapter: its
+// metrics are served for Prometheus on -addr at /metrics
+// (supervisor_child_status, supervisor_child_restarts_total, ...). When
+// OTEL_EXPORTER_OTLP_ENDPOINT is set (for example
+// http://127.0.0.1:4317, the collector of docker-compose.otel.yml), it
+// also exports its spans and metrics over OTLP gRPC; OTEL_SERVICE_NAME
+// names it (default quickstart).
 package main
 
 import (
@@ -26,6 +34,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/sdk/resource"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/supervisor-sdk/supervisor/otelsup"
+	"github.com/supervisor-sdk/supervisor/otelsup/otelexport"
 	"github.com/supervisor-sdk/supervisor/sdk"
 	"github.com/supervisor-sdk/supervisor/sdk/probe"
 )
@@ -40,18 +56,26 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, out io.Writer, addr string, runFor time.Duration) error {
+func run(ctx context.Context, out io.Writer, addr string, runFor time.Duration) (err error) {
 	start := time.Now()
 	var mu sync.Mutex // nested supervisors call the hook from their own goroutines
-	root, err := sdk.New("root", sdk.WithEventHook(func(e sdk.Event) {
-		mu.Lock()
-		defer mu.Unlock()
-		fmt.Fprintf(out, "%7.3fs  %s\n", time.Since(start).Seconds(), e)
-	}))
+	tel, err := setupTelemetry(ctx)
 	if err != nil {
 		return err
 	}
-	if err := build(root, addr); err != nil {
+	// Last, once the tree has stopped (Start failed, or Wait returned): its
+	// final spans and states are flushed, then the adapter lets go.
+	defer func() { err = errors.Join(err, tel.shutdown(context.WithoutCancel(ctx))) }()
+	root, err := sdk.New("root", append(tel.adapter.Options(), sdk.WithEventHook(func(e sdk.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(out, "%7.3fs  %s\n", time.Since(start).Seconds(), e)
+	}))...)
+	if err != nil {
+		return err
+	}
+	bound := make(chan net.Addr, 1)
+	if err := build(root, addr, tel.metrics, bound); err != nil {
 		return err
 	}
 
@@ -60,8 +84,10 @@ func run(ctx context.Context, out io.Writer, addr string, runFor time.Duration) 
 	if err := root.Start(ctx); err != nil {
 		return err
 	}
+	listening := <-bound // the api is ready, so it listens
 	mu.Lock()
-	fmt.Fprintf(out, "started: probes on http://%s/statusz\n", addr)
+	fmt.Fprintf(out, "started: probes on http://%s/statusz, metrics on http://%s/metrics\n", listening, listening)
+	fmt.Fprintf(out, "telemetry: %s\n", tel.describe)
 	mu.Unlock()
 	if runFor > 0 {
 		select {
@@ -89,7 +115,64 @@ func waitDone(s *sdk.Supervisor) <-chan struct{} {
 	return ch
 }
 
-func build(root *sdk.Supervisor, addr string) error {
+// telemetry is the OpenTelemetry side of the quickstart: the SDK providers
+// and the adapter that feeds them the tree's events.
+type telemetry struct {
+	providers *otelexport.Providers
+	adapter   *otelsup.Adapter
+	metrics   http.Handler // /metrics
+	describe  string
+}
+
+// setupTelemetry serves the metrics for Prometheus and, when
+// OTEL_EXPORTER_OTLP_ENDPOINT is set, exports spans and metrics over OTLP
+// too. Without an endpoint the adapter starts no spans, since they would
+// have nowhere to go.
+func setupTelemetry(ctx context.Context) (*telemetry, error) {
+	reg := prometheus.NewRegistry()
+	endpoint := os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT")
+	opts := []otelexport.Option{otelexport.WithPrometheus(reg)}
+	if os.Getenv("OTEL_SERVICE_NAME") == "" {
+		opts = append(opts, otelexport.WithResource(resource.NewSchemaless(semconv.ServiceName("quickstart"))))
+	}
+	if endpoint == "" {
+		opts = append(opts, otelexport.WithoutOTLPMetrics())
+	} else if os.Getenv("OTEL_METRIC_EXPORT_INTERVAL") == "" {
+		opts = append(opts, otelexport.WithMetricInterval(10*time.Second)) // rather than 60s, for a demo
+	}
+	p, err := otelexport.Setup(ctx, opts...)
+	if err != nil {
+		return nil, err
+	}
+	aopts := []otelsup.Option{otelsup.WithMeterProvider(p.MeterProvider), otelsup.WithTracerProvider(tracenoop.NewTracerProvider())}
+	describe := "metrics for Prometheus at /metrics; set OTEL_EXPORTER_OTLP_ENDPOINT to export spans and metrics over OTLP"
+	if endpoint != "" {
+		aopts = p.AdapterOptions()
+		describe = "metrics for Prometheus at /metrics; spans and metrics over OTLP to " + endpoint
+	}
+	a, err := otelsup.New(aopts...)
+	if err != nil {
+		return nil, errors.Join(err, p.Shutdown(ctx))
+	}
+	return &telemetry{
+		providers: p,
+		adapter:   a,
+		metrics:   promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		describe:  describe,
+	}, nil
+}
+
+// shutdown flushes and stops the providers, within 5s, then closes the
+// adapter. Call it once the tree has stopped: the tree's last spans (its
+// shutdown and exit report) have ended by then, and the final states are
+// exported before the adapter stops reporting them.
+func (t *telemetry) shutdown(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return errors.Join(t.providers.Shutdown(ctx), t.adapter.Close())
+}
+
+func build(root *sdk.Supervisor, addr string, metrics http.Handler, bound chan<- net.Addr) error {
 	workers, err := sdk.NewPool("workers", sdk.Spec{Name: "worker", Role: sdk.RoleWorker})
 	if err != nil {
 		return err
@@ -103,10 +186,13 @@ func build(root *sdk.Supervisor, addr string) error {
 	if err != nil {
 		return err
 	}
+	mux := http.NewServeMux()
+	mux.Handle("/", probe.Handler(root)) // /livez, /readyz, /statusz
+	mux.Handle("GET /metrics", metrics)
 	var flakyRuns atomic.Int32
 	for _, err := range []error{
 		root.Add(sdk.Spec{Name: "api", Role: sdk.RoleService, Readiness: true, StopTimeout: 3 * time.Second,
-			Service: httpServer(addr, probe.Handler(root))}),
+			Service: httpServer(addr, mux, bound)}),
 		root.Add(sdk.Spec{Name: "workers", Service: workers, DependsOn: []string{"api"}}),
 		root.Add(sdk.Spec{Name: "jobs", Service: jobs}),
 		jobs.Add(sdk.Spec{Name: "flaky", Role: sdk.RoleWorker,
@@ -127,13 +213,18 @@ func build(root *sdk.Supervisor, addr string) error {
 	return nil
 }
 
-// httpServer serves h on addr, signals readiness once it listens, and
+// httpServer serves h on addr, signals readiness once it listens (and
+// sends the address it listens on to bound, when there is room), and
 // shuts down gracefully when its context ends.
-func httpServer(addr string, h http.Handler) sdk.Service {
+func httpServer(addr string, h http.Handler, bound chan<- net.Addr) sdk.Service {
 	return sdk.ServiceFunc(func(ctx context.Context) error {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return err
+		}
+		select {
+		case bound <- ln.Addr():
+		default:
 		}
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 		served := make(chan error, 1)

@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,8 +23,33 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // The README's main job, run for a short while: the tree starts, the flaky
 // job is restarted with backoff, and the exit report says how it ended.
 func TestQuickstartRunsTheTreeAndReports(t *testing.T) {
-	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), &out, "127.0.0.1:0", 1500*time.Millisecond))
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "") // pull only: nothing to export to
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(context.Background(), &out, "127.0.0.1:0", 1500*time.Millisecond) }()
+
+	// While it runs, /metrics serves the tree's state sets.
+	var addr string
+	started := regexp.MustCompile(`metrics on (http://\S+/metrics)`)
+	require.Eventually(t, func() bool {
+		m := started.FindStringSubmatch(out.String())
+		if m != nil {
+			addr = m[1]
+		}
+		return m != nil
+	}, 5*time.Second, 10*time.Millisecond, "the started line")
+	resp, err := http.Get(addr)
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, resp.Body.Close())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	metrics := string(body)
+	require.Contains(t, metrics, "# TYPE supervisor_child_status gauge")
+	require.Regexp(t, `supervisor_child_status\{[^}]*supervisor_child_path="/root/api",supervisor_child_state="ready"\} 1\n`, metrics)
+	require.Regexp(t, `supervisor_status\{[^}]*supervisor_path="/root",supervisor_state="alive"\} 1\n`, metrics)
+
+	require.NoError(t, <-done)
 	text := out.String()
 	for _, want := range []string{
 		"child_ready /root/api attempt=1 running→ready",
@@ -29,6 +58,7 @@ func TestQuickstartRunsTheTreeAndReports(t *testing.T) {
 		`child_backoff /root/jobs/flaky attempt=1`,
 		`child_stopping /root/jobs/indexer attempt=1 running→stopping cause="/root/jobs/flaky exited (error)"`,
 		"supervisor_state /root alive→shutting_down",
+		"telemetry: metrics for Prometheus at /metrics; set OTEL_EXPORTER_OTLP_ENDPOINT",
 		"exit report:",
 	} {
 		require.Contains(t, text, want)
@@ -43,4 +73,22 @@ func TestQuickstartRunsTheTreeAndReports(t *testing.T) {
 	require.NotNil(t, jobs)
 	require.Equal(t, "upstream connection refused", jobs.Children[0].LastError)
 	require.GreaterOrEqual(t, jobs.Children[0].Restarts, 3, "the flaky job was restarted after each failure")
+}
+
+// syncBuffer is a bytes.Buffer that run may write while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -1,0 +1,253 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/supervisor-sdk/supervisor/otelsup"
+	"github.com/supervisor-sdk/supervisor/otelsup/otelexport"
+	"github.com/supervisor-sdk/supervisor/sdk"
+)
+
+// rulesFile is the shipped alert rules.
+const rulesFile = "../deploy/prometheus/supervisor-rules.yml"
+
+// shortFor rewrites every `for:` duration of the rules to 2s. The shipped
+// durations (1m, 2m) are what an alert should wait for in production; a
+// test that waited for them would take minutes. The expressions, labels
+// and annotations stay as shipped, and 2s still shows the alert going
+// through pending to firing.
+func shortFor(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(rulesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forLine := regexp.MustCompile(`(?m)^(\s+)for: \S+$`)
+	if n := len(forLine.FindAll(b, -1)); n == 0 {
+		t.Fatalf("%s: no `for:` to shorten", rulesFile)
+	}
+	return forLine.ReplaceAllString(string(b), "${1}for: 2s")
+}
+
+// TestPrometheusChildFailedAlert serves a supervision tree's metrics
+// (otelexport.WithPrometheus), has the Debian prometheus binary scrape them
+// every second with the shipped rules, fails a temporary child (it ends
+// failed: a temporary child is never restarted), and asks Prometheus'
+// query API for the failed state and the alerts API for
+// SupervisedChildFailed firing.
+func TestPrometheusChildFailedAlert(t *testing.T) {
+	bin, err := exec.LookPath("prometheus")
+	if err != nil {
+		missing(t, "no prometheus binary: %v (apt-get install prometheus)", err)
+	}
+	ctx := context.Background()
+
+	// The metrics endpoint.
+	reg := prometheus.NewRegistry()
+	p, err := otelexport.Setup(ctx, otelexport.WithPrometheus(reg), otelexport.WithoutOTLPMetrics())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := otelsup.New(otelsup.WithMeterProvider(p.MeterProvider), otelsup.WithTracerProvider(tracenoop.NewTracerProvider()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	root, err := sdk.New("root", a.Options()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fail := make(chan struct{})
+	for _, spec := range []sdk.Spec{
+		{Name: "api", Service: sdk.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil })},
+		{Name: "db", Restart: sdk.Temporary, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+			select {
+			case <-fail:
+				return errors.New("disk full")
+			case <-ctx.Done():
+				return nil
+			}
+		})},
+	} {
+		if err := root.Add(spec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := root.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := root.Shutdown(ctx, "e2e", "test over"); err != nil {
+			t.Error(err)
+		}
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := errors.Join(srv.Shutdown(sctx), p.Shutdown(sctx), a.Close()); err != nil {
+			t.Error(err)
+		}
+		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+			t.Error(err)
+		}
+	})
+
+	// Prometheus, scraping it every second with the rules.
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "supervisor-rules.yml")
+	if err := os.WriteFile(rules, []byte(shortFor(t)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf(`global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: [%q]
+scrape_configs:
+  - job_name: supervisor
+    static_configs:
+      - targets: [%q]
+`, rules, ln.Addr().String())
+	cfgPath := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	promAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	prom := startProcess(t, "prometheus", bin,
+		"--config.file="+cfgPath,
+		"--web.listen-address="+promAddr,
+		"--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--log.level=warn")
+	api := "http://" + promAddr
+	began := time.Now()
+	waitFor(t, prom, 30*time.Second, "prometheus ready", func(ctx context.Context) error {
+		code, body, err := get(ctx, api+"/-/ready")
+		if err == nil && code != 200 {
+			err = fmt.Errorf("%d %s", code, body)
+		}
+		return err
+	})
+	t.Logf("prometheus ready after %s on %s, scraping %s", time.Since(began).Round(time.Millisecond), promAddr, ln.Addr())
+
+	// Healthy first: the child runs, nothing fires.
+	failed := `supervisor_child_status{supervisor_child_path="/root/db",supervisor_child_state="failed"}`
+	waitFor(t, prom, 30*time.Second, "the running state scraped", func(ctx context.Context) error {
+		return wantSample(ctx, api, `supervisor_child_status{supervisor_child_path="/root/db",supervisor_child_state="running"}`, "1")
+	})
+	var alerts alertsResponse
+	if err := getJSON(ctx, api+"/api/v1/alerts", &alerts); err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts.Data.Alerts) != 0 {
+		t.Fatalf("alerts before the failure: %+v", alerts.Data.Alerts)
+	}
+
+	close(fail) // db returns an error; temporary, it ends failed
+	failedAt := time.Now()
+	var sample string
+	waitFor(t, prom, 30*time.Second, "the failed state scraped", func(ctx context.Context) error {
+		if err := wantSample(ctx, api, failed, "1"); err != nil {
+			return err
+		}
+		sample = lastQuery
+		return nil
+	})
+	t.Logf("GET /api/v1/query?query=%s after %s:\n%s", failed, time.Since(failedAt).Round(time.Millisecond), sample)
+
+	var firing alert
+	waitFor(t, prom, 30*time.Second, "SupervisedChildFailed firing", func(ctx context.Context) error {
+		if err := getJSON(ctx, api+"/api/v1/alerts", &alerts); err != nil {
+			return err
+		}
+		for _, al := range alerts.Data.Alerts {
+			if al.Labels["alertname"] == "SupervisedChildFailed" && al.State == "firing" {
+				firing = al
+				return nil
+			}
+		}
+		return fmt.Errorf("alerts: %+v", alerts.Data.Alerts)
+	})
+	t.Logf("GET /api/v1/alerts after %s: %s %s labels=%v annotations=%v value=%s",
+		time.Since(failedAt).Round(time.Millisecond), firing.Labels["alertname"], firing.State, firing.Labels, firing.Annotations, firing.Value)
+	want := map[string]string{
+		"alertname": "SupervisedChildFailed", "severity": "page", "job": "supervisor", "instance": ln.Addr().String(),
+		"supervisor_child_path": "/root/db", "supervisor_child_state": "failed",
+	}
+	if fmt.Sprint(firing.Labels) != fmt.Sprint(want) {
+		t.Errorf("alert labels %v, want %v (the otel_scope_* labels stripped)", firing.Labels, want)
+	}
+	if got := firing.Annotations["summary"]; got != "Supervised child /root/db has failed" {
+		t.Errorf("summary %q", got)
+	}
+	for _, al := range alerts.Data.Alerts {
+		if al.Labels["alertname"] != "SupervisedChildFailed" {
+			t.Errorf("unexpected alert %s (%s): %v", al.Labels["alertname"], al.State, al.Labels)
+		}
+	}
+}
+
+// lastQuery is the body of the last query wantSample made.
+var lastQuery string
+
+// wantSample queries expr and wants exactly one sample, with value want.
+func wantSample(ctx context.Context, api, expr, want string) error {
+	var resp struct {
+		Status string
+		Data   struct {
+			ResultType string
+			Result     []struct {
+				Metric map[string]string
+				Value  [2]any
+			}
+		}
+	}
+	code, body, err := get(ctx, api+"/api/v1/query?query="+url.QueryEscape(expr))
+	if err != nil {
+		return err
+	}
+	lastQuery = strings.TrimSpace(string(body))
+	if code != http.StatusOK {
+		return fmt.Errorf("query %s: %d %s", expr, code, body)
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
+		return err
+	}
+	if len(resp.Data.Result) != 1 || fmt.Sprint(resp.Data.Result[0].Value[1]) != want {
+		return fmt.Errorf("%s = %+v, want one sample %s", expr, resp.Data.Result, want)
+	}
+	return nil
+}
+
+type alert struct {
+	Labels      map[string]string
+	Annotations map[string]string
+	State       string
+	Value       string
+}
+
+type alertsResponse struct {
+	Data struct {
+		Alerts []alert
+	}
+}
