@@ -190,6 +190,28 @@
 //	interrupted     a command whose child exited on its own, or whose supervisor shut down or ended first
 //	_OTHER          anything else
 //
+// # Cardinality
+//
+// Every series is keyed by a path and an enumerated value, never by an
+// error message or an attempt number. Per child, at most:
+//
+//	supervisor.child.status            9 (one per child state)
+//	supervisor.child.restarts          5 (error, panic, normal, stale, sibling)
+//	supervisor.child.exits             5 (normal, error, panic, stopped, stale)
+//	supervisor.child.attempt.duration  1 + one per error.type it failed with
+//	supervisor.child.abandoned         1
+//
+// that is 21 + k series, k ≤ 32 error.type values process-wide; per
+// supervisor, 5 supervisor.status series and 1 supervisor.meltdowns. The
+// OpenTelemetry Go SDK caps each instrument at 2,000 series by default
+// (later ones are folded into one series with otel.metric.overflow=true):
+// the state set reaches it at 222 children in one process, the other
+// instruments later. Raise it with sdkmetric.WithCardinalityLimit, or by a
+// view per instrument, for larger trees. A pool's children have growing
+// names: their series are retired when they end (the state set at once,
+// the counters when the SDK's cumulative state is reset), so size the
+// limit for the pool's live children.
+//
 // # Signals to come
 //
 // OpenTelemetry is moving span events towards log-based events; the span
