@@ -208,9 +208,10 @@
 // the state set reaches it at 222 children in one process, the other
 // instruments later. Raise it with sdkmetric.WithCardinalityLimit, or by a
 // view per instrument, for larger trees. A pool's children have growing
-// names: their series are retired when they end (the state set at once,
-// the counters when the SDK's cumulative state is reset), so size the
-// limit for the pool's live children.
+// names: the state set drops a child's series when it ends, but the
+// counters and the histogram keep theirs under cumulative temporality (the
+// SDK cannot delete a series), so a long-lived pool needs delta
+// temporality or a view that drops supervisor.child.path from them.
 //
 // # Signals to come
 //
