@@ -56,6 +56,11 @@ type command struct {
 	replies          []chan error
 }
 
+// why is the reason recorded on the child's transitions and events.
+func (cmd *command) why() string {
+	return opLabels[cmd.op] + " requested by " + cmd.by + ": " + cmd.reason
+}
+
 func validateAudit(by, reason string) error {
 	if strings.TrimSpace(by) == "" {
 		return &ArgumentError{Field: "requestedBy", Problem: "is blank"}
@@ -155,7 +160,7 @@ func (r *run) onControl(cmd *command) {
 		reply(fmt.Errorf("sdk: child %s is busy with %s", c.path, opLabels[c.cmd.op]))
 		return
 	}
-	why := opLabels[cmd.op] + " requested by " + cmd.by + ": " + cmd.reason
+	why := cmd.why()
 	if c.ended && cmd.op != opRemove {
 		reply(fmt.Errorf("sdk: child %s has ended (%s); add it again to run it", c.path, c.lc.State()))
 		return
@@ -179,10 +184,7 @@ func (r *run) onControl(cmd *command) {
 			// Already stopping for a sibling or a failure: take over what
 			// happens once it has stopped, and let the sibling's restart go
 			// on without it.
-			if p := c.stopFor; p != nil {
-				c.stopFor = nil
-				r.leavePlan(c)
-				p.waiting--
+			if p := r.releaseStopPlan(c); p != nil {
 				defer r.planReady(p)
 			}
 			c.failErr = nil
@@ -199,6 +201,20 @@ func (r *run) onControl(cmd *command) {
 	r.finishCommand(c)
 }
 
+// releaseStopPlan takes c out of the sibling's restart its stop was part
+// of, so that restart goes on without it; the caller runs planReady on the
+// returned plan once the command has taken over c.
+func (r *run) releaseStopPlan(c *child) *restartPlan {
+	p := c.stopFor
+	if p == nil {
+		return nil
+	}
+	c.stopFor = nil
+	r.leavePlan(c)
+	p.waiting--
+	return p
+}
+
 // leavePlan takes c out of a pending restart: an operator decides for it.
 func (r *run) leavePlan(c *child) {
 	if p := c.plan; p != nil {
@@ -212,7 +228,7 @@ func (r *run) finishCommand(c *child) {
 	cmd := c.cmd
 	c.cmd = nil
 	var err error
-	why := opLabels[cmd.op] + " requested by " + cmd.by + ": " + cmd.reason
+	why := cmd.why()
 	switch {
 	case c.abandoned:
 		err = &AbandonedError{Children: []string{c.path}}

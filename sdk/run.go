@@ -532,10 +532,7 @@ func (r *run) afterStop(c *child) {
 	if c.cmd != nil {
 		// An operator's command wins over a sibling's restart that the
 		// child joined meanwhile: let that restart go on without it.
-		if p := c.stopFor; p != nil {
-			c.stopFor = nil
-			r.leavePlan(c)
-			p.waiting--
+		if p := r.releaseStopPlan(c); p != nil {
 			defer r.planReady(p)
 		}
 		r.leavePlan(c)

@@ -77,7 +77,7 @@ func (s *Supervisor) Status(ctx context.Context) (Status, error) {
 			st.Children[i].Supervisor = &nested
 			// A nested supervisor that should be running counts like a
 			// readiness child: the tree is ready only when it is.
-			if cs := st.Children[i]; !cs.Paused && !isTerminal(cs.State) {
+			if cs := st.Children[i]; !cs.Paused && !lifecycle.KindChild.Terminal(cs.State) {
 				st.Ready = st.Ready && nested.Ready
 			}
 		}
@@ -131,5 +131,3 @@ func (r *run) status() Status {
 	}
 	return st
 }
-
-func isTerminal(s lifecycle.State) bool { return lifecycle.KindChild.Terminal(s) }
