@@ -24,7 +24,7 @@ func (e *SpecError) Error() string {
 	if e.Child == "" {
 		return fmt.Sprintf("sdk: supervisor spec: %s: %s", e.Field, e.Problem)
 	}
-	return fmt.Sprintf("sdk: child %q: %s: %s", e.Child, e.Field, e.Problem)
+	return fmt.Sprintf("sdk: child %s: %s: %s", quoteName(e.Child), e.Field, e.Problem)
 }
 
 // Is reports whether target is [ErrInvalidSpec].

@@ -2,7 +2,6 @@ package sdk
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"time"
 )
@@ -55,19 +54,14 @@ type Spec struct {
 // NoBackoff restarts a child immediately after each exit.
 var NoBackoff = &Backoff{Multiplier: 1}
 
-var namePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-
 // normalize validates s and returns it with the role's defaults applied.
 // Errors name the child and the field.
 func (s Spec) normalize() (Spec, error) {
 	bad := func(field, format string, args ...any) (Spec, error) {
 		return Spec{}, &SpecError{Child: s.Name, Field: field, Problem: fmt.Sprintf(format, args...)}
 	}
-	if s.Name == "" {
-		return bad("Name", "is blank")
-	}
-	if !namePattern.MatchString(s.Name) {
-		return bad("Name", "%q may contain only letters, digits, '_', '-' and '.'", s.Name)
+	if err := CheckName(s.Name); err != nil {
+		return bad("Name", "%s", err)
 	}
 	if s.Service == nil {
 		return bad("Service", "is nil")

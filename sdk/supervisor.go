@@ -2,7 +2,6 @@ package sdk
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -35,8 +34,8 @@ type Supervisor struct {
 // New returns a supervisor named name (the root of its own tree until it is
 // added to a parent). Invalid options are reported as a [*SpecError].
 func New(name string, opts ...Option) (*Supervisor, error) {
-	if !namePattern.MatchString(name) {
-		return nil, &SpecError{Field: "name", Problem: fmt.Sprintf("%q may contain only letters, digits, '_', '-' and '.'", name)}
+	if err := CheckName(name); err != nil {
+		return nil, &SpecError{Field: "name", Problem: err.Error()}
 	}
 	c := config{strategy: OneForOne, intensity: DefaultIntensity, rand: globalRand{}}
 	for _, o := range opts {
