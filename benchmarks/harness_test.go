@@ -109,7 +109,7 @@ func startOursWith(tb testing.TB, children []*child, closeSup bool, release func
 			Name:        c.name,
 			Service:     sdk.ServiceFunc(c.fn),
 			Restart:     sdk.Permanent,
-			Backoff:     sdk.NoBackoff,
+			Backoff:     sdk.NoBackoff(),
 			StopTimeout: stopTimeout,
 		})
 		if err != nil {

@@ -82,7 +82,7 @@ func check(cfg *Config, reg *Registry, checkTasks bool, ps *problems) *supPlan {
 
 func (c *checker) supervisor(cfg *Config, field, name string, up inherited) *supPlan {
 	top := field == ""
-	p := &supPlan{field: field, name: name, strategy: sdk.OneForOne, intensity: sdk.DefaultIntensity}
+	p := &supPlan{field: field, name: name, strategy: sdk.OneForOne, intensity: sdk.DefaultIntensity()}
 	if cfg.Schema != "" && !top {
 		c.add(join(field, "$schema"), "only the top level may name a schema")
 	}

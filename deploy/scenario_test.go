@@ -13,6 +13,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/supervisor-sdk/supervisor/lifecycle"
 	"github.com/supervisor-sdk/supervisor/otelsup"
 	"github.com/supervisor-sdk/supervisor/otelsup/otelexport"
 	"github.com/supervisor-sdk/supervisor/sdk"
@@ -82,7 +83,7 @@ func exported(t *testing.T) (map[string]*dto.MetricFamily, string) {
 	}
 	<-running
 	deadline := time.Now().Add(5 * time.Second)
-	for sub.Report() == nil && time.Now().Before(deadline) {
+	for !lifecycle.KindSupervisor.Terminal(sub.Health().State) && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond) // the meltdown
 	}
 	fams := gather(t, reg)

@@ -59,7 +59,9 @@ var tables = [...]table{
 			StateReady:    maskOf(StateRunning, StateBackoff, StateStarting, StateStopping, StateCompleted, StateFailed),
 			StateBackoff:  maskOf(StateStarting, StateStopping, StatePaused, StateStopped, StateFailed),
 			StatePaused:   maskOf(StateStarting, StateStopping, StateStopped),
-			StateStopping: maskOf(StateStopped, StateFailed, StatePaused, StateStarting, StateBackoff),
+			// completed: an attempt stopped as a failure (no heartbeat) may
+			// have returned on its own, cleanly, before it saw the stop.
+			StateStopping: maskOf(StateStopped, StateCompleted, StateFailed, StatePaused, StateStarting, StateBackoff),
 		},
 		stopping: StateStopping,
 	},

@@ -29,7 +29,7 @@ var transitionTables = map[lifecycle.Kind]map[lifecycle.State][]lifecycle.State{
 		lifecycle.StateBackoff: {lifecycle.StateStarting, lifecycle.StateStopping, lifecycle.StatePaused,
 			lifecycle.StateStopped, lifecycle.StateFailed},
 		lifecycle.StatePaused: {lifecycle.StateStarting, lifecycle.StateStopping, lifecycle.StateStopped},
-		lifecycle.StateStopping: {lifecycle.StateStopped, lifecycle.StateFailed, lifecycle.StatePaused,
+		lifecycle.StateStopping: {lifecycle.StateStopped, lifecycle.StateCompleted, lifecycle.StateFailed, lifecycle.StatePaused,
 			lifecycle.StateStarting, lifecycle.StateBackoff},
 	},
 }

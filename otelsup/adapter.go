@@ -77,16 +77,8 @@ type Adapter struct {
 	mu       sync.Mutex
 	add      map[cacheKey][]metric.AddOption
 	rec      map[cacheKey][]metric.RecordOption
-	lastExit map[string]exitState // per live child path
-	errTypes map[string]uint8     // interned error.type values → slot
-	nextType uint8                // next free error.type slot
-}
-
-// exitState is what a child's last exit said, to tell on restart whether
-// the child restarted for its own exit or for a sibling's.
-type exitState struct {
-	kind       sdk.ExitKind
-	generation uint64
+	errTypes map[string]uint8 // interned error.type values → slot
+	nextType uint8            // next free error.type slot
 }
 
 // New creates the instruments, once. As the OpenTelemetry Go contributing
@@ -102,7 +94,6 @@ func New(opts ...Option) (*Adapter, error) {
 	a := &Adapter{
 		add:      make(map[cacheKey][]metric.AddOption),
 		rec:      make(map[cacheKey][]metric.RecordOption),
-		lastExit: make(map[string]exitState),
 		errTypes: map[string]uint8{semconv.ErrorTypeOther.Value.AsString(): vDurOther, "panic": vDurPanic},
 		nextType: vDurPanic + 1,
 	}
@@ -162,15 +153,13 @@ func (a *Adapter) record(e sdk.Event) {
 	case sdk.EventChildExited:
 		a.onExited(e)
 	case sdk.EventChildRestarting:
-		a.mu.Lock()
-		last, ok := a.lastExit[e.Path]
-		reason := vRestartSibling
-		// A child's own restart keeps its generation; a sibling's restart
-		// bumps it (before stopping the child, whose exit is then stopped).
-		if ok && last.kind != sdk.ExitStopped && last.generation == e.Generation {
-			reason = restartSlot(last.kind)
+		// The supervisor says why in the event: nothing to work out here.
+		slot := restartSlot(e.Reason)
+		if slot == 0 {
+			return
 		}
-		opts := a.addOpts(e.Path, reason)
+		a.mu.Lock()
+		opts := a.addOpts(e.Path, slot)
 		a.mu.Unlock()
 		addOne(a.ins.restarts, opts)
 	case sdk.EventSupervisorState:
@@ -211,7 +200,6 @@ func (a *Adapter) onExited(e sdk.Event) {
 		typ = errorType(e.Err)
 	}
 	a.mu.Lock()
-	a.lastExit[e.Path] = exitState{kind: e.Exit, generation: e.Generation}
 	if typ != "" {
 		dur = a.errTypeSlot(typ)
 	}
@@ -286,7 +274,6 @@ func (a *Adapter) typeName(v uint8) string {
 func (a *Adapter) forget(path string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	delete(a.lastExit, path)
 	for v := uint8(1); v <= vLast; v++ {
 		delete(a.add, cacheKey{path, v})
 	}

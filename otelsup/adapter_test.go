@@ -212,7 +212,7 @@ func TestAdapterSiblingRestart(t *testing.T) {
 		}
 		failed := false
 		for _, spec := range []sdk.Spec{
-			{Name: "a", Backoff: sdk.NoBackoff, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+			{Name: "a", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
 				if !failed {
 					failed = true
 					return errors.New("boom")
@@ -220,7 +220,7 @@ func TestAdapterSiblingRestart(t *testing.T) {
 				<-ctx.Done()
 				return nil
 			})},
-			{Name: "b", Backoff: sdk.NoBackoff, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+			{Name: "b", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
 				<-ctx.Done()
 				return nil
 			})},
@@ -235,7 +235,7 @@ func TestAdapterSiblingRestart(t *testing.T) {
 		own := collect(t, reader)[ScopeName]
 		assertMetric(t, own, MetricChildRestarts, "{restart}", counter(
 			point(1, lifecycle.AttrChildPath.String("/root/a"), AttrRestartReason.String("error")),
-			point(1, lifecycle.AttrChildPath.String("/root/b"), AttrRestartReason.String(ReasonSibling)),
+			point(1, lifecycle.AttrChildPath.String("/root/b"), AttrRestartReason.String(sdk.ReasonScope.String())),
 		))
 	})
 }
@@ -307,7 +307,7 @@ func hookAllocs(t *testing.T, a *Adapter) float64 {
 		{Type: sdk.EventChildRunning, Path: "/root/y", Supervisor: "/root", Attempt: 1, From: lifecycle.StateStarting, To: lifecycle.StateRunning},
 		{Type: sdk.EventChildExited, Path: "/root/y", Supervisor: "/root", Attempt: 1, Exit: sdk.ExitError, Err: errors.New("boom"), Ran: time.Millisecond},
 		{Type: sdk.EventChildBackoff, Path: "/root/y", Supervisor: "/root", Attempt: 1, Delay: time.Millisecond},
-		{Type: sdk.EventChildRestarting, Path: "/root/y", Supervisor: "/root", Attempt: 1},
+		{Type: sdk.EventChildRestarting, Path: "/root/y", Supervisor: "/root", Attempt: 1, Reason: sdk.ReasonError},
 		{Type: sdk.EventChildStarting, Path: "/root/y", Supervisor: "/root", Attempt: 2},
 	}
 	exits := []sdk.Event{
@@ -315,11 +315,11 @@ func hookAllocs(t *testing.T, a *Adapter) float64 {
 		{Type: sdk.EventChildExited, Path: "/root/x", Attempt: 1, Exit: sdk.ExitPanic, Err: &sdk.PanicError{Value: "x"}, Ran: time.Millisecond},
 		{Type: sdk.EventChildExited, Path: "/root/x", Attempt: 1, Exit: sdk.ExitStopped, Ran: time.Second},
 	}
-	restart := sdk.Event{Type: sdk.EventChildRestarting, Path: "/root/x", Attempt: 1}
+	reasons := []sdk.RestartReason{sdk.ReasonError, sdk.ReasonPanic, sdk.ReasonScope}
 	run := func() {
-		for _, e := range exits {
+		for i, e := range exits {
 			a.hook(e)
-			a.hook(restart)
+			a.hook(sdk.Event{Type: sdk.EventChildRestarting, Path: "/root/x", Attempt: 1, Reason: reasons[i]})
 		}
 		for _, e := range cycle {
 			a.hook(e)

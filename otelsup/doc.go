@@ -157,7 +157,7 @@
 //
 // Every span a supervisor's run opened has ended when its terminal
 // transition (to completed or failed) has been delivered, which is before
-// its Serve, Run, Shutdown or Wait returns, so shutting down the
+// its Serve, Shutdown or Wait returns, so shutting down the
 // application's TracerProvider afterwards flushes them all. [Adapter.Close]
 // ends any span still open (a tree that never reached a terminal state)
 // and makes the adapter start no more spans.
@@ -167,9 +167,11 @@
 // with otel.SetTracerProvider, the adapter starts no spans and its hook
 // allocates nothing (see BenchmarkRestart and [WithTracerProvider]). With
 // an SDK (batch span processor), a restart costs about 10µs and 40
-// allocations more on 2 vCPUs, against about 1.5µs without. The hook runs on the supervisor's goroutine, so use a
-// batching span processor: a synchronous exporter would slow supervision
-// down.
+// // allocations more on 2 vCPUs, against about 1.5µs without. The hook runs
+// on the tree's event goroutine, not the supervisor's: a slow exporter
+// delays the telemetry (and, past the hook queue's bound, drops events for
+// it, see sdk.WithHookQueue), never supervision. Use a batching span
+// processor all the same.
 //
 // # error.type values
 //

@@ -38,7 +38,7 @@ func ExampleNew() {
 		return
 	}
 	failed := false
-	err = root.Add(sdk.Spec{Name: "worker", Backoff: sdk.NoBackoff, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+	err = root.Add(sdk.Spec{Name: "worker", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
 		if !failed {
 			failed = true
 			return errors.New("connection refused")

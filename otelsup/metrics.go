@@ -25,17 +25,14 @@ const (
 // Attributes of the adapter's series besides [lifecycle.AttrChildPath],
 // [lifecycle.AttrSupervisorPath] and error.type.
 const (
-	// AttrRestartReason is why a child was restarted: its own exit kind
-	// (error, panic, normal, stale) or sibling.
+	// AttrRestartReason is why a child was restarted, as the supervisor
+	// decided it ([sdk.RestartReason]): its own exit (error, panic,
+	// normal, stale), a sibling's (sibling) or an operator (manual).
 	AttrRestartReason attribute.Key = "supervisor.restart.reason"
 	// AttrExitKind is how an attempt ended: normal, error, panic, stopped
 	// or stale.
 	AttrExitKind attribute.Key = "supervisor.exit.kind"
 )
-
-// ReasonSibling is the restart reason of a child restarted because of a
-// sibling (one_for_all, rest_for_one) rather than its own exit.
-const ReasonSibling = "sibling"
 
 // durationBounds are the histogram buckets of attempt durations, in
 // seconds: the semconv HTTP boundaries for attempts that fail fast, then
@@ -45,11 +42,12 @@ var durationBounds = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 
 // Cache slots of the Add options (v in cacheKey). The values are
 // enumerated, so a path has at most vLast of them.
 const (
-	vRestartError uint8 = iota + 1
+	vRestartNormal uint8 = iota + 1 // one slot per sdk.RestartReason, in its order
+	vRestartError
 	vRestartPanic
-	vRestartNormal
-	vRestartSibling
 	vRestartStale
+	vRestartSibling
+	vRestartManual
 	vExitNormal
 	vExitError
 	vExitPanic
@@ -119,8 +117,8 @@ func addAttrs(path string, v uint8) []metric.AddOption {
 	child := lifecycle.AttrChildPath.String(path)
 	var set attribute.Set
 	switch v {
-	case vRestartError, vRestartPanic, vRestartNormal, vRestartSibling, vRestartStale:
-		set = attribute.NewSet(child, AttrRestartReason.String(restartReasons[v-vRestartError]))
+	case vRestartNormal, vRestartError, vRestartPanic, vRestartStale, vRestartSibling, vRestartManual:
+		set = attribute.NewSet(child, AttrRestartReason.String(sdk.RestartReason(v-vRestartNormal+1).String()))
 	case vExitNormal, vExitError, vExitPanic, vExitStopped, vExitStale:
 		set = attribute.NewSet(child, AttrExitKind.String(sdk.ExitKind(v-vExitNormal+1).String()))
 	case vMeltdown:
@@ -131,27 +129,13 @@ func addAttrs(path string, v uint8) []metric.AddOption {
 	return []metric.AddOption{metric.WithAttributeSet(set)}
 }
 
-var restartReasons = [...]string{
-	vRestartError - vRestartError:   sdk.ExitError.String(),
-	vRestartPanic - vRestartError:   sdk.ExitPanic.String(),
-	vRestartNormal - vRestartError:  sdk.ExitNormal.String(),
-	vRestartSibling - vRestartError: ReasonSibling,
-	vRestartStale - vRestartError:   sdk.ExitStale.String(),
-}
-
-// restartSlot maps the exit kind a restart follows to its cache slot.
-func restartSlot(k sdk.ExitKind) uint8 {
-	switch k {
-	case sdk.ExitError:
-		return vRestartError
-	case sdk.ExitPanic:
-		return vRestartPanic
-	case sdk.ExitNormal:
-		return vRestartNormal
-	case sdk.ExitStale:
-		return vRestartStale
+// restartSlot maps the reason of a restart to its cache slot; 0 for an
+// unknown reason.
+func restartSlot(r sdk.RestartReason) uint8 {
+	if r < sdk.ReasonNormal || r > sdk.ReasonManual {
+		return 0
 	}
-	return vRestartSibling
+	return vRestartNormal + uint8(r) - uint8(sdk.ReasonNormal)
 }
 
 // exitSlot maps an exit kind to its cache slot; 0 for an unknown kind.
@@ -174,10 +158,8 @@ type errorTyper interface {
 // "start_timeout" for the sdk's sentinel failures that have no type of
 // their own (sdk.ErrStale, sdk.ErrStartTimeout); else _OTHER.
 func errorType(err error) string {
-	if et, ok := errors.AsType[errorTyper](err); ok {
-		if s := et.ErrorType(); s != "" {
-			return s
-		}
+	if s, ok := typedError(err); ok {
+		return s
 	}
 	switch {
 	case err == nil:
@@ -187,4 +169,31 @@ func errorType(err error) string {
 		return "start_timeout"
 	}
 	return semconv.ErrorTypeOther.Value.AsString()
+}
+
+// typedError finds the ErrorType of the first error in err's tree that has
+// one. It walks the tree itself rather than with errors.As, which would
+// cost an allocation per failed attempt.
+func typedError(err error) (string, bool) {
+	for err != nil {
+		if et, ok := err.(errorTyper); ok {
+			if s := et.ErrorType(); s != "" {
+				return s, true
+			}
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if s, ok := typedError(e); ok {
+					return s, true
+				}
+			}
+			return "", false
+		default:
+			return "", false
+		}
+	}
+	return "", false
 }

@@ -51,15 +51,13 @@ type supState struct {
 
 // childState is one child, across its attempts, until it ends.
 type childState struct {
-	path     string
-	sup      *supState
-	span     trace.Span        // the current attempt's, until it is ended
-	sc       trace.SpanContext // the last attempt's, for the next one's link
-	closing  bool              // the attempt exited; follow-ups still land on span
-	endAt    time.Time         // end timestamp of a closing span
-	lastExit sdk.ExitKind
-	lastGen  uint64
-	next     decision // the restart decided for the next attempt
+	path    string
+	sup     *supState
+	span    trace.Span        // the current attempt's, until it is ended
+	sc      trace.SpanContext // the last attempt's, for the next one's link
+	closing bool              // the attempt exited; follow-ups still land on span
+	endAt   time.Time         // end timestamp of a closing span
+	next    decision          // the restart decided for the next attempt
 }
 
 // decision is a restart the supervisor decided for a child's next attempt.
@@ -221,7 +219,7 @@ func (t *tracing) handle(e sdk.Event) {
 	case sdk.EventChildPanicked:
 		if cs := t.kids[e.Path]; cs != nil && recording(cs.span) {
 			attrs := []attribute.KeyValue{semconv.ExceptionMessageKey.String(errText(e.Err))}
-			if pe, ok := errors.AsType[*sdk.PanicError](e.Err); ok && len(pe.Stack) > 0 {
+			if pe, ok := e.Err.(*sdk.PanicError); ok && len(pe.Stack) > 0 {
 				attrs = append(attrs, semconv.ExceptionStacktraceKey.String(string(pe.Stack)))
 			}
 			event(cs.span, SpanEventChildPanicked, e.Time, attrs...)
@@ -236,13 +234,13 @@ func (t *tracing) handle(e sdk.Event) {
 		t.onEnded(s, e)
 	case sdk.EventChildBackoff:
 		if cs := t.kids[e.Path]; cs != nil {
-			cs.next = decision{set: true, delay: e.Delay, reason: cs.restartReason(0, false), cause: e.Cause}
+			cs.next = restartDecision(e)
 			t.close(s, cs, e.Time)
 		}
 	case sdk.EventChildRestarting:
 		if cs := t.kids[e.Path]; cs != nil {
 			if !cs.next.set {
-				cs.next = decision{set: true, reason: cs.restartReason(e.Generation, true), cause: e.Cause}
+				cs.next = restartDecision(e) // a manual restart has no backoff
 			}
 			t.close(s, cs, e.Time)
 		}
@@ -324,13 +322,19 @@ func (t *tracing) close(s *supState, cs *childState, at time.Time) {
 	}
 }
 
-// restartReason is the restart reason of the child's next attempt, as the
-// restarts metric reports it: its own exit kind, or sibling.
-func (cs *childState) restartReason(gen uint64, haveGen bool) string {
-	if cs.lastExit != 0 && cs.lastExit != sdk.ExitStopped && (!haveGen || gen == cs.lastGen) {
-		return cs.lastExit.String()
+// restartDecision is the restart the supervisor decided, as its backoff
+// or restarting event says: why, how long it waits, and the cause: the
+// operator's words for a manual restart, else the child whose exit caused
+// it.
+func restartDecision(e sdk.Event) decision {
+	cause := e.Cause
+	if cause == "" {
+		cause = e.Origin
 	}
-	return ReasonSibling
+	if cause == "" {
+		cause = e.Path
+	}
+	return decision{set: true, delay: e.Delay, reason: e.Reason.String(), cause: cause}
 }
 
 func (t *tracing) onStarting(s *supState, e sdk.Event) {
@@ -361,9 +365,6 @@ func (t *tracing) onStarting(s *supState, e sdk.Event) {
 	cs.sc = cs.span.SpanContext()
 	next := cs.next
 	cs.next = decision{}
-	if !next.set && cmd != nil && cmd.op == opRestart {
-		next = decision{set: true, reason: ReasonOperator, cause: e.Cause}
-	}
 	if next.set {
 		event(cs.span, SpanEventRestartScheduled, e.Time,
 			AttrRestartDelay.Float64(next.delay.Seconds()),
@@ -388,7 +389,6 @@ func (t *tracing) onExited(s *supState, e sdk.Event) {
 	if cs == nil {
 		return
 	}
-	cs.lastExit, cs.lastGen = e.Exit, e.Generation
 	if cs.span == nil {
 		return
 	}
@@ -446,10 +446,6 @@ const (
 	opRestart = "restart"
 	opResume  = "resume"
 )
-
-// ReasonOperator is the restart reason of an attempt launched by an
-// operator's restart command.
-const ReasonOperator = "operator"
 
 // onCommand starts a command span. The sdk answers every command with one
 // EventCommandDone, except a duplicate of a command still waiting for the

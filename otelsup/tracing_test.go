@@ -272,7 +272,7 @@ func TestSpansAttemptsStartShutdown(t *testing.T) {
 		running := "supervisor.lifecycle.transition supervisor.lifecycle.from=starting supervisor.lifecycle.kind=child supervisor.lifecycle.path=/root/flaky supervisor.lifecycle.reason= supervisor.lifecycle.to=running"
 		eqList(t, "attempt 1 events", events(att[0]), []string{running})
 		eqList(t, "attempt 2 events", events(att[1]), []string{
-			"supervisor.restart.scheduled supervisor.restart.attempt=2 supervisor.restart.cause=/root/flaky exited (error) supervisor.restart.delay=0.01 supervisor.restart.reason=error",
+			"supervisor.restart.scheduled supervisor.restart.attempt=2 supervisor.restart.cause=/root/flaky supervisor.restart.delay=0.01 supervisor.restart.reason=error",
 			running,
 			"supervisor.child.panicked exception.message=sdk: panic: kaboom",
 		})
@@ -286,7 +286,7 @@ func TestSpansAttemptsStartShutdown(t *testing.T) {
 			t.Errorf("panic stack trace:\n%s", stack)
 		}
 		eqList(t, "attempt 3 events", events(att[2]), []string{
-			"supervisor.restart.scheduled supervisor.restart.attempt=3 supervisor.restart.cause=/root/flaky exited (panic) supervisor.restart.delay=0.01 supervisor.restart.reason=panic",
+			"supervisor.restart.scheduled supervisor.restart.attempt=3 supervisor.restart.cause=/root/flaky supervisor.restart.delay=0.01 supervisor.restart.reason=panic",
 			running,
 			"supervisor.child.stopping supervisor.reason=context ended: context canceled",
 			"supervisor.child.stopped supervisor.stop.waited=0",
@@ -335,7 +335,7 @@ func TestSpansStaleChild(t *testing.T) {
 			t.Fatal(err)
 		}
 		attempt := 0
-		if err := root.Add(sdk.Spec{Name: "beat", StaleAfter: time.Second, Backoff: sdk.NoBackoff, StopTimeout: time.Second,
+		if err := root.Add(sdk.Spec{Name: "beat", StaleAfter: time.Second, Backoff: sdk.NoBackoff(), StopTimeout: time.Second,
 			Service: sdk.ServiceFunc(func(ctx context.Context) error {
 				attempt++
 				if attempt == 1 {
@@ -365,7 +365,7 @@ func TestSpansStaleChild(t *testing.T) {
 		})
 		eq(t, "stale attempt duration", att[0].EndTime().Sub(att[0].StartTime()), 1100*time.Millisecond)
 		eq(t, "restart event", events(att[1])[0],
-			"supervisor.restart.scheduled supervisor.restart.attempt=2 supervisor.restart.cause=/root/beat exited (stale) supervisor.restart.delay=0 supervisor.restart.reason=stale")
+			"supervisor.restart.scheduled supervisor.restart.attempt=2 supervisor.restart.cause=/root/beat supervisor.restart.delay=0 supervisor.restart.reason=stale")
 	})
 }
 
@@ -527,7 +527,7 @@ func TestSpansCommands(t *testing.T) {
 			"previous_attempt→/root/w#1", "supervisor_start→supervisor.start /root", "command→supervisor.command restart /root/w",
 		})
 		eq(t, "attempt 2 restart event", events(att[1])[0],
-			"supervisor.restart.scheduled supervisor.restart.attempt=2 supervisor.restart.cause=restart requested by alice: new config supervisor.restart.delay=0 supervisor.restart.reason=operator")
+			"supervisor.restart.scheduled supervisor.restart.attempt=2 supervisor.restart.cause=restart requested by alice: new config supervisor.restart.delay=0 supervisor.restart.reason=manual")
 		eqList(t, "attempt 3 links", env.links(att[2]), []string{
 			"previous_attempt→/root/w#2", "supervisor_start→supervisor.start /root", "command→supervisor.command resume /root/w",
 		})
@@ -586,7 +586,7 @@ func TestSpansNestedMeltdown(t *testing.T) {
 			t.Fatal(err)
 		}
 		failed := false
-		if err := sub.Add(sdk.Spec{Name: "x", Backoff: sdk.NoBackoff, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+		if err := sub.Add(sdk.Spec{Name: "x", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
 			if !failed {
 				failed = true
 				time.Sleep(time.Second)
@@ -597,7 +597,7 @@ func TestSpansNestedMeltdown(t *testing.T) {
 		})}); err != nil {
 			t.Fatal(err)
 		}
-		if err := root.Add(sdk.Spec{Name: "sub", Backoff: sdk.NoBackoff, Service: sub}); err != nil {
+		if err := root.Add(sdk.Spec{Name: "sub", Backoff: sdk.NoBackoff(), Service: sub}); err != nil {
 			t.Fatal(err)
 		}
 		serve(t, root, func() { time.Sleep(2 * time.Second) })
@@ -639,7 +639,7 @@ func TestSpansNestedMeltdown(t *testing.T) {
 		}
 		eqList(t, "second run's attempt links: no previous attempt across runs", env.links(x[1]), []string{"supervisor_start→supervisor.start /root/sub"})
 		eq(t, "restart of the nested supervisor", events(subAtt[1])[0],
-			"supervisor.restart.scheduled supervisor.restart.attempt=2 supervisor.restart.cause=/root/sub exited (error) supervisor.restart.delay=0 supervisor.restart.reason=error")
+			"supervisor.restart.scheduled supervisor.restart.attempt=2 supervisor.restart.cause=/root/sub supervisor.restart.delay=0 supervisor.restart.reason=error")
 	})
 }
 
@@ -678,11 +678,11 @@ func TestSpansSiblingRestart(t *testing.T) {
 			"supervisor.child.stopped supervisor.stop.waited=0",
 		})
 		eq(t, "b's restart", events(b[1])[0],
-			"supervisor.restart.scheduled supervisor.restart.attempt=2 supervisor.restart.cause=/root/a exited (error) supervisor.restart.delay=1 supervisor.restart.reason=sibling")
+			"supervisor.restart.scheduled supervisor.restart.attempt=2 supervisor.restart.cause=/root/a supervisor.restart.delay=1 supervisor.restart.reason=sibling")
 		eq(t, "b's generation", attrsOf(b[1].Attributes())[string(AttrChildGeneration)], "1")
 		a := env.attempts(t, "/root/a")
 		eq(t, "a's restart", events(a[1])[0],
-			"supervisor.restart.scheduled supervisor.restart.attempt=2 supervisor.restart.cause=/root/a exited (error) supervisor.restart.delay=1 supervisor.restart.reason=error")
+			"supervisor.restart.scheduled supervisor.restart.attempt=2 supervisor.restart.cause=/root/a supervisor.restart.delay=1 supervisor.restart.reason=error")
 	})
 }
 

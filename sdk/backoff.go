@@ -87,49 +87,72 @@ func (b Backoff) Delay(n int) time.Duration {
 	return min(d, b.Max)
 }
 
-// backoffState tracks one child's consecutive failures. It is owned by the
-// supervisor's event loop and is deliberately not safe for concurrent use,
-// which keeps next free of locks and allocations.
+// backoffState is one child's failure history: the count of consecutive
+// failures, which is the only such counter a child has (backoff delays,
+// events and log levels all read it), and the decorrelated-jitter state.
+// Its one reset rule: a clean exit, or an attempt that ran at least
+// ResetAfter, clears the count. It is owned by the supervisor's loop and
+// deliberately not safe for concurrent use, which keeps it free of locks
+// and allocations.
 type backoffState struct {
-	policy Backoff
+	policy *Backoff
 	rnd    Rand
-	// n is the number of consecutive restarts, including the one whose
-	// delay next returned last.
+	// n is the number of consecutive failures.
 	n int
 	// prev is the last decorrelated delay; decorrelated jitter grows from
 	// it rather than from n. It restarts at Initial.
 	prev time.Duration
 }
 
-// newBackoffState starts a child's history with no failures. A nil rnd
-// selects the runtime-seeded global source.
-func newBackoffState(b Backoff, rnd Rand) *backoffState {
+// init starts a child's history with no failures. A nil rnd selects the
+// runtime-seeded global source.
+func (s *backoffState) init(b *Backoff, rnd Rand) {
 	if rnd == nil {
 		rnd = globalRand{}
 	}
-	s := &backoffState{policy: b, rnd: rnd}
+	*s = backoffState{policy: b, rnd: rnd}
 	s.reset()
+}
+
+func newBackoffState(b Backoff, rnd Rand) *backoffState {
+	s := &backoffState{}
+	s.init(&b, rnd)
 	return s
 }
 
-// next returns the delay before the next attempt and counts the failure.
-// ran is how long the attempt that just ended ran: when ResetAfter is set
-// and ran reaches it, the child is considered to have recovered, so the
-// count restarts before this failure is counted and the delay returns to
-// the first-restart range.
-func (s *backoffState) next(ran time.Duration) time.Duration {
-	b := s.policy
-	if b.ResetAfter > 0 && ran >= b.ResetAfter {
+// record counts how an attempt that ran for ran ended. A run of at least
+// ResetAfter clears the count first: the child had recovered, so an old
+// failure no longer makes the next delay longer.
+func (s *backoffState) record(failed bool, ran time.Duration) {
+	if rs := s.policy.ResetAfter; rs > 0 && ran >= rs {
 		s.reset()
+	}
+	if !failed {
+		s.reset()
+		return
 	}
 	if s.n < math.MaxInt {
 		s.n++
 	}
+}
+
+// next counts a failure after an attempt that ran for ran and returns the
+// delay before the next attempt.
+func (s *backoffState) next(ran time.Duration) time.Duration {
+	s.record(true, ran)
+	return s.delay()
+}
+
+// delay draws the delay before the next attempt for the current count;
+// with no failure counted it is the first restart's.
+func (s *backoffState) delay() time.Duration {
+	b := s.policy
+	n := max(s.n, 1)
 	switch b.Jitter {
 	case JitterFull:
-		return s.uniform(0, b.Delay(s.n))
+		return s.uniform(0, b.Delay(n))
 	case JitterEqual:
-		d := b.Delay(s.n)
+		d := b.Delay(n)
 		half := d / 2
 		return half + s.uniform(0, d-half)
 	case JitterDecorrelated:
@@ -141,7 +164,7 @@ func (s *backoffState) next(ran time.Duration) time.Duration {
 		s.prev = s.uniform(lo, hi)
 		return s.prev
 	}
-	return b.Delay(s.n)
+	return b.Delay(n)
 }
 
 // reset forgets the failure history, as if the child had never failed.
@@ -150,8 +173,7 @@ func (s *backoffState) reset() {
 	s.prev = s.policy.Initial
 }
 
-// consecutive returns the number of restarts since the last reset, for
-// events and for raising the log level of a child that keeps failing.
+// consecutive returns the number of consecutive failures.
 func (s *backoffState) consecutive() int { return s.n }
 
 // uniform returns a value in [lo, hi], or lo when the range is empty. The

@@ -58,7 +58,7 @@ func BenchmarkRestartLatency(b *testing.B) {
 			errCrash := errors.New("crash")
 			target := int64(b.N) + 1 // the first attempt plus b.N restarts
 			var calls atomic.Int64
-			require.NoError(b, s.Add(sdk.Spec{Name: "crasher", Backoff: sdk.NoBackoff, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+			require.NoError(b, s.Add(sdk.Spec{Name: "crasher", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
 				switch n := calls.Add(1); {
 				case n == 1:
 					started.Done()

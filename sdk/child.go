@@ -1,71 +1,94 @@
 package sdk
 
 import (
-	"context"
-	"runtime"
-	"runtime/pprof"
-	"sync/atomic"
 	"time"
 
 	"github.com/supervisor-sdk/supervisor/lifecycle"
 )
 
-// maxStack bounds the stack captured from a panic.
-const maxStack = 64 << 10
-
 // child is the loop's record of one declared child. Only the loop
-// goroutine touches it, except for the fields handed to the child's own
-// goroutine through starts.
+// goroutine touches it; the child's goroutine sees only the attempts handed
+// to it.
+//
+// The child's lifecycle state is its only state: whether it is being
+// stopped, waiting for a restart, paused or waiting for its dependencies is
+// read from it (see the methods below), never kept beside it. The one fact
+// beside it is the live attempt's identity, which the state cannot hold:
+// within one step of the loop, an attempt is over (live is nil) a moment
+// before the state moves on to what was decided.
 type child struct {
-	seq  uint64 // declaration order within the run
-	spec Spec
-	path string
-	lc   *lifecycle.Machine
+	spec     Spec
+	path     string
+	lc       *lifecycle.Machine
+	declared uint64 // declaration order within the run
+	// started is the child's place in the start order: set when it is
+	// first launched, and kept across restarts, as OTP keeps a child's
+	// place in its list. 0 until then.
+	started uint64
+	// wasReady records that an attempt has signalled readiness during the
+	// run: the start waits for each child's first readiness only.
+	wasReady bool
 
-	starts       chan attemptStart // to the child's goroutine; capacity 1
-	hasGoroutine bool
-	startsClosed bool
+	rn      *runner      // the goroutine that runs the attempts; nil until the first launch
+	live    *attemptCtx  // the current attempt, while state is running, ready or stopping
+	stop    stopping     // why the live attempt is being stopped, while state is stopping
+	plan    *restartPlan // the scope restart the child is a member of
+	backoff backoffState // consecutive failures: the one counter, with one reset rule
+	// why and origin say why the child waits in backoff: the restart
+	// decided for it, reported when it runs again.
+	why    RestartReason
+	origin string
 
 	attempt, generation uint64
-	restarts, failures  int
-	cancel              context.CancelCauseFunc
-	running             bool // an attempt is inside Serve
-	stopping            bool // the supervisor cancelled that attempt
-	startedAt, stopAt   time.Time
-	stopTimer           *time.Timer
-	backoff             *backoffState
-	plan                *restartPlan // restart this child belongs to
-	stopFor             *restartPlan // restart this child's stop is part of
-	abandoned, ended    bool
-	causes              [exitKinds]string // built once: a restart formats nothing
-
-	handle *handle         // what Ready and Heartbeat reach through the context
-	base   context.Context // parent of the child's attempt contexts
-
-	pending  bool // waiting for its dependencies before launching
-	ready    bool // the running attempt signalled readiness
-	paused   bool // held by an operator until resumed
-	failErr  error
-	failKind ExitKind // why the supervisor stopped the attempt as a failure
-
-	startTimer, liveTimer *time.Timer
+	restarts            int
+	startedAt           time.Time   // of the live attempt
+	startTimer          *time.Timer // the readiness deadline of the live attempt
+	liveTimer           *time.Timer // the next heartbeat check of the live attempt
+	waitTimer           *time.Timer // the backoff of a restart that needs no plan
 
 	lastErr    error
 	lastPanic  *PanicError
 	outcome    StopOutcome
 	stopWaited time.Duration
-
-	cmd *command // the operator command waiting for this child's stop
-
-	// inServe is set by the child's goroutine while an attempt is inside
-	// Serve: after a run has ended, it tells whether an abandoned attempt
-	// still runs.
-	inServe atomic.Bool
+	// stuck is the runner of an abandoned attempt, which may still be
+	// inside Serve: the same service must not run twice at once unless
+	// the spec allows it (ReplaceStuck).
+	stuck *runner
 }
 
-// stopTimers disarms the timers of the child's current attempt.
+func (c *child) state() lifecycle.State { return c.lc.State() }
+
+// isLive reports whether an attempt is inside Serve, as far as the loop
+// knows: launched, and its exit not yet handled nor the attempt
+// abandoned. Between the loop's steps it is exactly the states running,
+// ready and stopping.
+func (c *child) isLive() bool { return c.live != nil }
+
+// isStopping reports whether the supervisor cancelled the live attempt.
+func (c *child) isStopping() bool { return c.live != nil && c.state() == lifecycle.StateStopping }
+
+// ended reports whether the child's lifecycle has ended.
+func (c *child) ended() bool { return !c.lc.Alive() }
+
+// isPending reports whether the child waits for its dependencies before
+// launching: starting is a resting state only then.
+func (c *child) isPending() bool { return c.state() == lifecycle.StateStarting }
+
+// up reports whether dependents of c may start: its attempt runs and, when
+// it declares readiness, has signalled it.
+func (c *child) up() bool {
+	switch c.state() {
+	case lifecycle.StateReady:
+		return true
+	case lifecycle.StateRunning:
+		return !c.spec.Readiness
+	}
+	return false
+}
+
+// stopTimers disarms the timers of the child's live attempt or wait.
 func (c *child) stopTimers() {
-	for _, t := range []**time.Timer{&c.stopTimer, &c.startTimer, &c.liveTimer} {
+	for _, t := range [...]**time.Timer{&c.startTimer, &c.liveTimer, &c.waitTimer} {
 		if *t != nil {
 			(*t).Stop()
 			*t = nil
@@ -73,59 +96,14 @@ func (c *child) stopTimers() {
 	}
 }
 
-// exitCause names the child's exit of kind k as the cause of a restart.
-func (c *child) exitCause(k ExitKind) string {
-	if c.causes[k] == "" {
-		c.causes[k] = c.path + " exited (" + k.String() + ")"
-	}
-	return c.causes[k]
-}
-
-type attemptStart struct {
-	ctx     context.Context
-	attempt uint64
-}
-
-// goroutine runs the child's attempts one after another: one goroutine per
-// child for its whole life, parked between attempts, so a restart costs a
-// channel send rather than a goroutine start. It ends when the loop closes
-// starts or has finished.
-func (r *run) goroutine(c *child, labels context.Context) {
-	pprof.SetGoroutineLabels(labels)
-	for a := range c.starts {
-		c.inServe.Store(true)
-		err, pe := serveOnce(c.spec.Service, a.ctx)
-		c.inServe.Store(false)
-		m := msg{kind: msgExit, c: c, attempt: a.attempt, err: err, panic: pe}
-		if pe != nil && r.cfg.passPanics {
-			m.crash = make(chan struct{})
-		}
-		if m.crash != nil {
-			// Pass-through: crash once the loop has delivered the panic's
-			// events, or at once if the loop has already finished: the
-			// panic must never be lost.
-			if r.post(m) {
-				select {
-				case <-m.crash:
-				case <-r.done:
-				}
-			}
-			panic(pe.Value)
-		}
-		if !r.post(m) {
-			return
-		}
-	}
-}
-
-// serveOnce runs one attempt, turning a panic into a *PanicError with the
-// stack captured where it was recovered.
-func serveOnce(svc Service, ctx context.Context) (err error, pe *PanicError) {
-	defer func() {
-		if v := recover(); v != nil {
-			buf := make([]byte, maxStack)
-			pe = &PanicError{Value: v, Stack: buf[:runtime.Stack(buf, false)]}
-		}
-	}()
-	return svc.Serve(ctx), nil
+// stopping is what the supervisor intends with an attempt it stopped. It
+// is meaningful while the child is in state stopping; when the attempt is
+// over (returned or abandoned), exactly one of plan, cmd and the shutdown
+// carries on.
+type stopping struct {
+	cause *StopCause
+	at    time.Time    // the stop request, from which the stop timeout counts
+	timer *time.Timer  // the stop timeout
+	plan  *restartPlan // the scope restart waiting for this stop
+	cmd   *command     // the operator command waiting for this stop
 }

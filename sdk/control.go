@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -51,8 +50,8 @@ var opLabels = [...]string{opRestart: "restart", opRemove: "remove", opPause: "p
 type command struct {
 	op               op
 	name, by, reason string
-	cause            Cause
-	deadline         time.Time
+	cause            *StopCause // for opShutdown
+	deadline         time.Time  // for opShutdown
 	replies          []chan error
 }
 
@@ -108,9 +107,10 @@ func (s *Supervisor) command(ctx context.Context, cmd *command) error {
 	if cmd.name == "" {
 		return &ArgumentError{Field: "name", Problem: "is blank"}
 	}
-	s.mu.Lock()
-	r := s.run
-	s.mu.Unlock()
+	if err := s.usable(); err != nil {
+		return err
+	}
+	r := s.currentRun()
 	if r == nil {
 		return ErrSupervisorDone
 	}
@@ -137,116 +137,107 @@ func (s *Supervisor) command(ctx context.Context, cmd *command) error {
 }
 
 func (r *run) onControl(cmd *command) {
-	r.emit(Event{Type: EventCommand, Path: r.path + "/" + cmd.name, Command: opLabels[cmd.op], RequestedBy: cmd.by, Cause: cmd.reason})
-	reply := func(err error) { r.commandDone(cmd, r.path+"/"+cmd.name, err) }
+	path := r.path + "/" + cmd.name
+	r.emit(Event{Type: EventCommand, Path: path, Command: opLabels[cmd.op], RequestedBy: cmd.by, Cause: cmd.reason})
+	reply := func(err error) { r.commandDone(cmd, path, err) }
 	if r.shut != nil {
 		reply(ErrSupervisorDone)
 		return
 	}
 	c := r.byName[cmd.name]
 	if c == nil {
-		reply(fmt.Errorf("%w: %q under %s", ErrUnknownChild, cmd.name, r.path))
+		reply(fmt.Errorf("%w: %s under %s", ErrUnknownChild, quoteName(cmd.name), r.path))
 		return
 	}
-	if c.abandoned {
+	if c.ended() && c.outcome == OutcomeAbandoned && cmd.op != opRemove {
 		reply(&AbandonedError{Children: []string{c.path}})
 		return
 	}
-	if c.cmd != nil {
-		if c.cmd.op == cmd.op {
-			c.cmd.replies = append(c.cmd.replies, cmd.replies...) // duplicates merge
+	if busy := c.stop.cmd; busy != nil && c.isStopping() {
+		if busy.op == cmd.op {
+			busy.replies = append(busy.replies, cmd.replies...) // duplicates merge
 			return
 		}
-		reply(fmt.Errorf("sdk: child %s is busy with %s", c.path, opLabels[c.cmd.op]))
+		reply(fmt.Errorf("sdk: child %s is busy with %s", c.path, opLabels[busy.op]))
 		return
 	}
-	why := cmd.why()
-	if c.ended && cmd.op != opRemove {
-		reply(fmt.Errorf("sdk: child %s has ended (%s); add it again to run it", c.path, c.lc.State()))
+	if c.ended() && cmd.op != opRemove {
+		reply(fmt.Errorf("sdk: child %s has ended (%s); add it again to run it", c.path, c.state()))
 		return
 	}
+	paused := c.state() == lifecycle.StatePaused
 	switch cmd.op {
 	case opResume:
-		if c.paused {
-			c.paused = false
-			r.launchWhenDepsUp(c, why)
+		if paused {
+			r.launchWhenDepsUp(c, cmd.why())
 		}
 		reply(nil)
 		return
 	case opRestart:
-		if c.paused {
+		if paused {
 			reply(fmt.Errorf("sdk: child %s is paused; resume it", c.path))
 			return
 		}
 	}
-	if c.running {
-		if c.stopping {
-			// Already stopping for a sibling or a failure: take over what
-			// happens once it has stopped, and let the sibling's restart go
-			// on without it.
-			if p := r.releaseStopPlan(c); p != nil {
-				defer r.planReady(p)
-			}
-			c.failErr = nil
-		} else {
-			r.stop(c, why)
-		}
-		c.cmd = cmd
+	switch {
+	case c.isStopping():
+		// Already stopping for a sibling or as a failure: the command takes
+		// over what happens once it has stopped, and the sibling's restart
+		// goes on without it.
+		r.releasePlanStop(c)
 		r.leavePlan(c)
-		return
-	}
-	// Nothing is running: act now.
-	r.leavePlan(c)
-	c.cmd = cmd
-	r.finishCommand(c)
-}
-
-// releaseStopPlan takes c out of the sibling's restart its stop was part
-// of, so that restart goes on without it; the caller runs planReady on the
-// returned plan once the command has taken over c.
-func (r *run) releaseStopPlan(c *child) *restartPlan {
-	p := c.stopFor
-	if p == nil {
-		return nil
-	}
-	c.stopFor = nil
-	r.leavePlan(c)
-	p.waiting--
-	return p
-}
-
-// leavePlan takes c out of a pending restart: an operator decides for it.
-func (r *run) leavePlan(c *child) {
-	if p := c.plan; p != nil {
-		p.members = slices.DeleteFunc(p.members, func(x *child) bool { return x == c })
-		c.plan = nil
+		c.stop.cmd = cmd
+	case c.isLive():
+		r.leavePlan(c)
+		r.stop(c, cmd.stopCause(), nil, cmd)
+	default:
+		// Nothing is running: act now.
+		r.leavePlan(c)
+		c.stopTimers()
+		r.finishCommand(c, cmd, false)
 	}
 }
 
-// finishCommand completes the command waiting for c once nothing of c runs.
-func (r *run) finishCommand(c *child) {
-	cmd := c.cmd
-	c.cmd = nil
+// stopCause is what the stopped attempt is told.
+func (cmd *command) stopCause() *StopCause {
+	k := StopRestart
+	switch cmd.op {
+	case opRemove:
+		k = StopRemove
+	case opPause:
+		k = StopPause
+	}
+	return &StopCause{Kind: k, RequestedBy: cmd.by, Reason: cmd.reason}
+}
+
+// finishCommand completes the command once nothing of c runs. lost says
+// the attempt was abandoned and the child has ended.
+func (r *run) finishCommand(c *child, cmd *command, lost bool) {
 	var err error
 	why := cmd.why()
 	switch {
-	case c.abandoned:
+	case lost:
+		// Even a removal keeps an abandoned child, ended failed, so that
+		// the report names it.
 		err = &AbandonedError{Children: []string{c.path}}
 	case r.shut != nil && cmd.op != opRemove:
 		// The supervisor began shutting down while the command waited:
 		// the shutdown decides what happens to the child now.
 		err = ErrSupervisorDone
+		if !c.ended() {
+			r.end(c, lifecycle.ExitReport{State: lifecycle.StateStopped, Phase: "shutdown", Reason: r.shut.cause.Reason})
+		}
 	case cmd.op == opRestart:
 		c.generation++
-		r.launchWhenDepsUp(c, why)
+		c.why, c.origin = ReasonManual, ""
+		r.relaunchBecause(c, why)
 	case cmd.op == opPause:
-		c.paused = true
-		if c.lc.State() != lifecycle.StatePaused {
-			r.move(c, lifecycle.StatePaused, why)
-		}
+		r.move(c, lifecycle.StatePaused, why)
 	case cmd.op == opRemove:
-		if !c.ended {
-			c.outcome = OutcomeGraceful
+		if !c.ended() {
+			if c.outcome == "" {
+				c.outcome = OutcomeGraceful
+			}
 			r.end(c, lifecycle.ExitReport{State: lifecycle.StateStopped, Phase: "remove", Reason: why})
 		}
 		r.forget(c)
@@ -264,120 +255,5 @@ func (r *run) commandDone(cmd *command, path string, err error) {
 	for _, ch := range cmd.replies {
 		ch <- err
 	}
-}
-
-// answer fails the command waiting for c, whose attempt ended on its own.
-func (r *run) answer(c *child, err error) {
-	if c.cmd == nil {
-		return
-	}
-	cmd := c.cmd
-	c.cmd = nil
-	r.commandDone(cmd, c.path, err)
-}
-
-// Start starts the supervisor in the background and returns once every
-// child has started and every child that declares readiness is ready. If a
-// child that declares readiness fails or times out first, or ctx ends
-// first, Start stops what it started and returns the error (a
-// [*StartError], or ctx's cause). The supervisor then runs until
-// [Supervisor.Shutdown], a meltdown or a fatal child; [Supervisor.Wait]
-// returns its report.
-func (s *Supervisor) Start(ctx context.Context) error {
-	r, err := s.begin(context.WithoutCancel(ctx))
-	if err != nil {
-		return err
-	}
-	go r.loop(context.Background()) // owned by s; stopped by Shutdown
-	select {
-	case <-r.started:
-		if r.startErr != nil {
-			<-r.done
-			return r.startErr
-		}
-		return nil
-	case <-ctx.Done():
-		cause := context.Cause(ctx)
-		// Stop what started, gracefully: each child within its stop timeout.
-		r.post(msg{kind: msgShutdown, ctl: &command{op: opShutdown, cause: CauseStartFailure, by: "start", reason: "start context ended: " + cause.Error()}})
-		<-r.done
-		return cause
-	}
-}
-
-// Run serves the supervisor until ctx ends or it gives up, and returns its
-// report with Serve's error.
-func (s *Supervisor) Run(ctx context.Context) (*Report, error) {
-	err := s.Serve(ctx)
-	return s.Report(), err
-}
-
-// Shutdown stops the supervisor: children stop in reverse start order (or
-// all at once, see [WithShutdownOrder]), each within its own stop timeout
-// counted from its own stop request, and all within ctx's deadline, after
-// which the children still running are abandoned and reported. requestedBy
-// and reason must not be blank; they are recorded in the report. Shutdown is
-// idempotent: later calls return the same report. The error is the
-// supervisor's own (meltdown, fatal child), joined with an
-// [*AbandonedError] when children did not stop.
-func (s *Supervisor) Shutdown(ctx context.Context, requestedBy, reason string) (*Report, error) {
-	return s.shutdown(ctx, CauseOperator, requestedBy, reason)
-}
-
-func (s *Supervisor) shutdown(ctx context.Context, cause Cause, by, reason string) (*Report, error) {
-	if err := validateAudit(by, reason); err != nil {
-		return nil, err
-	}
-	r, last := s.runs()
-	if r == nil {
-		if last != nil {
-			return last.report, last.result
-		}
-		return nil, ErrNotStarted
-	}
-	deadline, _ := ctx.Deadline()
-	r.post(msg{kind: msgShutdown, ctl: &command{op: opShutdown, cause: cause, by: by, reason: reason, deadline: deadline}})
-	select {
-	case <-r.done:
-	case <-ctx.Done():
-		// Out of time: abandon whatever still runs, now.
-		r.post(msg{kind: msgShutdown, ctl: &command{op: opShutdown, cause: cause, by: by, reason: reason, deadline: time.Now()}})
-		<-r.done
-	}
-	return r.report, r.result
-}
-
-// Wait blocks until the supervisor's current (or last) run has ended and
-// returns its report and error, or returns ctx's cause.
-func (s *Supervisor) Wait(ctx context.Context) (*Report, error) {
-	s.mu.Lock()
-	r := s.run
-	s.mu.Unlock()
-	if r == nil {
-		r = s.last.Load()
-	}
-	if r == nil {
-		return nil, ErrNotStarted
-	}
-	select {
-	case <-r.done:
-		return r.report, r.result
-	case <-ctx.Done():
-		return nil, context.Cause(ctx)
-	}
-}
-
-// Report returns the report of the supervisor's last run, or nil while it
-// runs or before it has run.
-func (s *Supervisor) Report() *Report {
-	r := s.last.Load()
-	if r == nil {
-		return nil
-	}
-	select {
-	case <-r.done:
-		return r.report
-	default:
-		return nil
-	}
+	cmd.replies = nil
 }

@@ -79,9 +79,12 @@ func TestRestartCommand(t *testing.T) {
 				"child_stopping /r/c#1",
 				"child_exited /r/c#1 stopped",
 				"child_stopped /r/c#1",
+				"child_restarting /r/c#1",
 				"child_starting /r/c#2",
 				"child_running /r/c#2",
-			}, order[:7])
+			}, order[:8])
+			restarting := rec.last(t, "/r/c", sdk.EventChildRestarting)
+			require.Equal(t, sdk.ReasonManual, restarting.Reason, "a manual restart says so")
 			starting := rec.last(t, "/r/c", sdk.EventChildStarting)
 			require.Equal(t, uint64(1), starting.Generation)
 			require.Equal(t, "restart requested by alice: deploy", starting.Cause)

@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/supervisor-sdk/supervisor/lifecycle"
@@ -22,7 +23,7 @@ const (
 	EventChildStopped                         // a stopped attempt returned within its stop timeout
 	EventChildAbandoned                       // an attempt did not stop within its stop timeout (Waited)
 	EventChildEnded                           // the child will not run again; To is completed, stopped or failed
-	EventStaleExit                            // an exit from a superseded attempt was ignored
+	EventLateExit                             // an abandoned attempt returned late; it changes nothing
 	EventMeltdown                             // the restart intensity was exceeded
 	EventSupervisorState                      // the supervisor's own lifecycle moved (From → To)
 	EventChildReady                           // the attempt signalled readiness
@@ -30,16 +31,19 @@ const (
 	EventChildStale                           // the child missed its heartbeat; it is stopped as failed
 	EventCommand                              // an operator command arrived; RequestedBy and Cause say who and why
 	EventCommandDone                          // an operator command completed, or failed with Err
+	EventLateSignal                           // Ready or Heartbeat came from an attempt that has ended; it changes nothing
+	EventHookPanicked                         // an event hook panicked; Err is a *PanicError, Cause names the event
 )
 
 var eventLabels = [...]string{
 	EventChildAdded: "child_added", EventChildStarting: "child_starting", EventChildRunning: "child_running",
 	EventChildExited: "child_exited", EventChildPanicked: "child_panicked", EventChildBackoff: "child_backoff",
 	EventChildRestarting: "child_restarting", EventChildStopping: "child_stopping", EventChildStopped: "child_stopped",
-	EventChildAbandoned: "child_abandoned", EventChildEnded: "child_ended", EventStaleExit: "stale_exit",
+	EventChildAbandoned: "child_abandoned", EventChildEnded: "child_ended", EventLateExit: "late_exit",
 	EventMeltdown: "meltdown", EventSupervisorState: "supervisor_state",
 	EventChildReady: "child_ready", EventChildPending: "child_pending", EventChildStale: "child_stale",
 	EventCommand: "command", EventCommandDone: "command_done",
+	EventLateSignal: "late_signal", EventHookPanicked: "hook_panicked",
 }
 
 func (t EventType) String() string {
@@ -53,6 +57,10 @@ func (t EventType) String() string {
 // observers may keep it.
 type Event struct {
 	Type EventType
+	// Seq numbers the events of a tree, from 1, strictly increasing across
+	// every observer of the root: a gap is an event this observer missed
+	// (a full subscription buffer or hook queue).
+	Seq  uint64
 	Time time.Time
 	// Path is the child's path (/root/api/http), or the supervisor's own for
 	// supervisor-level events.
@@ -69,8 +77,19 @@ type Event struct {
 	From, To lifecycle.State
 	Exit     ExitKind
 	Err      error
-	// Cause says why the supervisor acted, e.g. "sibling /root/db failed".
+	// Cause says in words why the supervisor acted.
 	Cause string
+	// Reason is why a child is restarted, on EventChildBackoff and
+	// EventChildRestarting.
+	Reason RestartReason
+	// Origin is the path of the child whose exit led to the event: the
+	// sibling of a scope restart, the child that melted its supervisor
+	// down or returned ErrFatal.
+	Origin string
+	// Stop is the cause an attempt is stopped with, on EventChildStopping,
+	// EventChildStopped and EventChildAbandoned, and the shutdown's, on the
+	// supervisor's own events.
+	Stop *StopCause
 	// RequestedBy names who asked, for operator commands and shutdowns.
 	RequestedBy string
 	// Command is the operator command, for EventCommand and
@@ -106,13 +125,19 @@ func (e Event) String() string {
 	if e.Exit != 0 {
 		s += " exit=" + e.Exit.String()
 	}
-	if e.Delay > 0 {
+	if e.Delay > 0 || e.Type == EventChildBackoff {
 		s += " delay=" + e.Delay.String()
+	}
+	if e.Reason != 0 {
+		s += " reason=" + e.Reason.String()
+	}
+	if e.Origin != "" && e.Origin != e.Path && !strings.Contains(e.Cause, e.Origin) {
+		s += " origin=" + e.Origin
 	}
 	if e.Command != "" {
 		s += " command=" + e.Command
 	}
-	if e.RequestedBy != "" {
+	if e.RequestedBy != "" && e.RequestedBy != e.Supervisor { // the supervisor's own decisions need no "by"
 		s += fmt.Sprintf(" by=%q", e.RequestedBy)
 	}
 	if e.Cause != "" {

@@ -33,7 +33,7 @@ func ExampleNew() {
 	err = sup.Add(sdk.Spec{
 		Name:    "flaky",
 		Restart: sdk.Transient,
-		Backoff: sdk.NoBackoff,
+		Backoff: sdk.NoBackoff(),
 		Service: sdk.ServiceFunc(func(ctx context.Context) error {
 			if failures < 2 {
 				failures++
@@ -48,9 +48,9 @@ func ExampleNew() {
 	fmt.Println("serve:", sup.Serve(ctx))
 	// Output:
 	// child_exited /app/flaky attempt=1 exit=error err="attempt 1: connection refused"
-	// child_restarting /app/flaky attempt=1 cause="/app/flaky exited (error)"
+	// child_restarting /app/flaky attempt=1 reason=error
 	// child_exited /app/flaky attempt=2 exit=error err="attempt 2: connection refused"
-	// child_restarting /app/flaky attempt=2 cause="/app/flaky exited (error)"
+	// child_restarting /app/flaky attempt=2 reason=error
 	// child_exited /app/flaky attempt=3 exit=normal
 	// child_ended /app/flaky attempt=3 running→completed cause="returned"
 	// serve: <nil>
@@ -92,7 +92,7 @@ func ExampleSpec_restartTypes() {
 	for name, rt := range types {
 		for _, how := range []string{"clean", "error"} {
 			calls := 0 // the attempts of one child run one after another
-			spec := sdk.Spec{Name: name + "-" + how, Restart: rt, Backoff: sdk.NoBackoff}
+			spec := sdk.Spec{Name: name + "-" + how, Restart: rt, Backoff: sdk.NoBackoff()}
 			spec.Service = sdk.ServiceFunc(func(ctx context.Context) error {
 				calls++
 				if calls > 1 {
@@ -153,7 +153,7 @@ func strategyDemo(strategy sdk.Strategy) {
 	}))
 	for _, name := range []string{"a", "b", "c"} {
 		calls := 0
-		_ = sup.Add(sdk.Spec{Name: name, Backoff: sdk.NoBackoff, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+		_ = sup.Add(sdk.Spec{Name: name, Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
 			calls++
 			if name == "b" && calls == 1 {
 				return errors.New("lost connection")
@@ -170,15 +170,15 @@ func strategyDemo(strategy sdk.Strategy) {
 func ExampleWithStrategy_oneForAll() {
 	strategyDemo(sdk.OneForAll)
 	// Output:
-	// child_stopping /shop/a attempt=1 running→stopping cause="/shop/b exited (error)"
 	// child_stopping /shop/c attempt=1 running→stopping cause="/shop/b exited (error)"
-	// child_restarting /shop/a attempt=1 cause="/shop/b exited (error)"
-	// child_restarting /shop/b attempt=1 cause="/shop/b exited (error)"
-	// child_restarting /shop/c attempt=1 cause="/shop/b exited (error)"
+	// child_stopping /shop/a attempt=1 running→stopping cause="/shop/b exited (error)"
+	// child_restarting /shop/a attempt=1 reason=sibling origin=/shop/b
+	// child_restarting /shop/b attempt=1 reason=error
+	// child_restarting /shop/c attempt=1 reason=sibling origin=/shop/b
 	// -- cancel
-	// child_stopping /shop/c attempt=2 running→stopping cause="context ended: context canceled"
-	// child_stopping /shop/b attempt=2 running→stopping cause="context ended: context canceled"
-	// child_stopping /shop/a attempt=2 running→stopping cause="context ended: context canceled"
+	// child_stopping /shop/c attempt=2 running→stopping by="context" cause="context ended: context canceled"
+	// child_stopping /shop/b attempt=2 running→stopping by="context" cause="context ended: context canceled"
+	// child_stopping /shop/a attempt=2 running→stopping by="context" cause="context ended: context canceled"
 	// serve: <nil>
 }
 
@@ -188,12 +188,12 @@ func ExampleWithStrategy_restForOne() {
 	strategyDemo(sdk.RestForOne)
 	// Output:
 	// child_stopping /shop/c attempt=1 running→stopping cause="/shop/b exited (error)"
-	// child_restarting /shop/b attempt=1 cause="/shop/b exited (error)"
-	// child_restarting /shop/c attempt=1 cause="/shop/b exited (error)"
+	// child_restarting /shop/b attempt=1 reason=error
+	// child_restarting /shop/c attempt=1 reason=sibling origin=/shop/b
 	// -- cancel
-	// child_stopping /shop/c attempt=2 running→stopping cause="context ended: context canceled"
-	// child_stopping /shop/b attempt=2 running→stopping cause="context ended: context canceled"
-	// child_stopping /shop/a attempt=1 running→stopping cause="context ended: context canceled"
+	// child_stopping /shop/c attempt=2 running→stopping by="context" cause="context ended: context canceled"
+	// child_stopping /shop/b attempt=2 running→stopping by="context" cause="context ended: context canceled"
+	// child_stopping /shop/a attempt=1 running→stopping by="context" cause="context ended: context canceled"
 	// serve: <nil>
 }
 
@@ -211,10 +211,10 @@ func ExampleSupervisor_tree() {
 		}
 	}))
 	db, _ := sdk.New("db", once)
-	_ = db.Add(sdk.Spec{Name: "worker", Backoff: sdk.NoBackoff, Service: sdk.ServiceFunc(func(context.Context) error {
+	_ = db.Add(sdk.Spec{Name: "worker", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(context.Context) error {
 		return errors.New("connection refused")
 	})})
-	_ = root.Add(sdk.Spec{Name: "db", Backoff: sdk.NoBackoff, Service: db})
+	_ = root.Add(sdk.Spec{Name: "db", Backoff: sdk.NoBackoff(), Service: db})
 
 	err := root.Serve(context.Background())
 	fmt.Println("serve:", err)

@@ -40,11 +40,21 @@ func (r *recorder) hook(e sdk.Event) {
 	}
 }
 
-// all returns a copy of every event seen so far, in the order seen.
+// all returns a copy of every event seen so far, in the order seen. Hooks
+// run on the tree's own goroutine, so inside a synctest bubble it first
+// lets every goroutine of the bubble settle: what has happened has been
+// delivered.
 func (r *recorder) all() []sdk.Event {
+	settle()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.events)
+}
+
+// settle waits for the synctest bubble to be idle, when called from one.
+func settle() {
+	defer func() { _ = recover() }() // outside a bubble there is nothing to wait for
+	synctest.Wait()
 }
 
 // filter returns the events of the given path ("" for any) whose type is
@@ -98,10 +108,16 @@ func compact(e sdk.Event) string {
 	}
 	// Running, stopping and backoff events always name the state they
 	// enter; the suffix would add nothing.
-	if e.To != 0 && e.Type != sdk.EventChildRunning && e.Type != sdk.EventChildStopping && e.Type != sdk.EventChildBackoff {
+	if e.To != 0 && !namesItsState[e.Type] {
 		s += " →" + e.To.String()
 	}
 	return s
+}
+
+// namesItsState are the events whose type says the state they enter.
+var namesItsState = map[sdk.EventType]bool{
+	sdk.EventChildAdded: true, sdk.EventChildStarting: true, sdk.EventChildPending: true, sdk.EventChildRunning: true,
+	sdk.EventChildStopping: true, sdk.EventChildBackoff: true,
 }
 
 // ended returns the final state of every child that ended, by path.
@@ -207,6 +223,12 @@ func newSup(t testing.TB, name string, opts ...sdk.Option) *sdk.Supervisor {
 	t.Helper()
 	s, err := sdk.New(name, opts...)
 	require.NoError(t, err)
+	before := len(sdk.Bugs())
+	t.Cleanup(func() {
+		if bugs := sdk.Bugs(); len(bugs) > before {
+			t.Errorf("internal bug (illegal transition or broken invariant): %v", bugs[before])
+		}
+	})
 	return s
 }
 
@@ -330,7 +352,7 @@ func (s *steered) Serve(ctx context.Context) error {
 
 // spec returns the child spec running s, restarted without delay.
 func (s *steered) spec() sdk.Spec {
-	return sdk.Spec{Name: s.name, Service: s, Backoff: sdk.NoBackoff, StopTimeout: s.stopDelay + time.Second}
+	return sdk.Spec{Name: s.name, Service: s, Backoff: sdk.NoBackoff(), StopTimeout: s.stopDelay + time.Second}
 }
 
 // prefixed returns the lines of log that start with one of the prefixes,
@@ -373,4 +395,21 @@ func bubble(t *testing.T, f func(t *testing.T)) {
 	if skipped {
 		t.SkipNow()
 	}
+}
+
+// runSup serves s until ctx ends and returns its report with Serve's
+// error.
+func runSup(ctx context.Context, s *sdk.Supervisor) (*sdk.Report, error) {
+	err := s.Serve(ctx)
+	rep, _ := s.Wait(context.Background())
+	return rep, err
+}
+
+// reportOf returns the report of s's last run, or nil while it runs or
+// before it has run.
+func reportOf(s *sdk.Supervisor) *sdk.Report {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rep, _ := s.Wait(ctx) // nil, ctx's cause, while it runs
+	return rep
 }

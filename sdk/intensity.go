@@ -37,7 +37,7 @@ type Intensity struct {
 // outage of a dependency that several children share, before their
 // backoffs have had a chance to ride it out; 10 in 10s still stops a
 // zero-delay crash loop within a fraction of a second.
-var DefaultIntensity = Intensity{MaxRestarts: 10, Period: 10 * time.Second}
+func DefaultIntensity() Intensity { return Intensity{MaxRestarts: 10, Period: 10 * time.Second} }
 
 // Validate reports an invalid field as a *[SpecError] whose Field is
 // "Intensity.MaxRestarts" or "Intensity.Period". Child is left empty

@@ -12,7 +12,7 @@ import (
 
 func TestIntensityValidate(t *testing.T) {
 	for name, i := range map[string]Intensity{
-		"default":          DefaultIntensity,
+		"default":          DefaultIntensity(),
 		"OTP default":      {MaxRestarts: 1, Period: 5 * time.Second},
 		"no restarts":      {MaxRestarts: 0, Period: time.Second},
 		"largest":          {MaxRestarts: 10000, Period: time.Hour},
@@ -48,7 +48,7 @@ func TestIntensityValidate(t *testing.T) {
 }
 
 func TestDefaultIntensity(t *testing.T) {
-	require.Equal(t, Intensity{MaxRestarts: 10, Period: 10 * time.Second}, DefaultIntensity)
+	require.Equal(t, Intensity{MaxRestarts: 10, Period: 10 * time.Second}, DefaultIntensity())
 }
 
 // intensityTestAt returns a time offset from a fixed origin. The origin has no
@@ -136,7 +136,7 @@ func TestRestartWindowMonotonicClock(t *testing.T) {
 func TestRestartWindowClampsInvalid(t *testing.T) {
 	require.Len(t, newRestartWindow(Intensity{MaxRestarts: -5, Period: time.Second}).times, 1)
 	require.Len(t, newRestartWindow(Intensity{MaxRestarts: math.MaxInt, Period: time.Second}).times, 10001)
-	require.Len(t, newRestartWindow(DefaultIntensity).times, 11)
+	require.Len(t, newRestartWindow(DefaultIntensity()).times, 11)
 }
 
 // TestRestartWindowMatchesNaive compares the ring buffer with the
@@ -185,7 +185,7 @@ func TestRestartWindowNoAllocs(t *testing.T) {
 }
 
 func BenchmarkRestartWindowRecord(b *testing.B) {
-	w := newRestartWindow(DefaultIntensity)
+	w := newRestartWindow(DefaultIntensity())
 	now := intensityTestAt(0)
 	b.ReportAllocs()
 	for b.Loop() {

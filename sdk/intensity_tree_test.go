@@ -103,7 +103,7 @@ func TestMeltdown(t *testing.T) {
 			require.NotNil(t, h.Exit)
 			require.Contains(t, h.Exit.Reason, "meltdown")
 			require.NotNil(t, h.Failure)
-			require.Equal(t, "intensity", h.Shutdown.RequestedBy)
+			require.Equal(t, "/r", h.Shutdown.RequestedBy, "the supervisor decided")
 
 			check(t, rec, states)
 		})
@@ -157,10 +157,10 @@ func tree(t *testing.T, rootOpts, subOpts []sdk.Option, worker sdk.Service) (roo
 	sub = newSup(t, "sub", subOpts...)
 	add(t, sub,
 		sdk.Spec{Name: "peer", Service: idleService},
-		sdk.Spec{Name: "worker", Backoff: sdk.NoBackoff, Service: worker})
+		sdk.Spec{Name: "worker", Backoff: sdk.NoBackoff(), Service: worker})
 	add(t, root,
 		sdk.Spec{Name: "other", Service: idleService},
-		sdk.Spec{Name: "sub", Backoff: sdk.NoBackoff, Service: sub})
+		sdk.Spec{Name: "sub", Backoff: sdk.NoBackoff(), Service: sub})
 	return root, sub
 }
 
@@ -332,7 +332,7 @@ func TestSignificantChildren(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			s := newSup(t, "r", sdk.WithAutoShutdown(sdk.AnySignificant))
 			var calls atomic.Int64
-			add(t, s, sdk.Spec{Name: "j", Restart: sdk.Transient, Significant: true, Backoff: sdk.NoBackoff,
+			add(t, s, sdk.Spec{Name: "j", Restart: sdk.Transient, Significant: true, Backoff: sdk.NoBackoff(),
 				Service: sdk.ServiceFunc(func(ctx context.Context) error {
 					if calls.Add(1) < 3 {
 						return errBoom

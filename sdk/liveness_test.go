@@ -61,7 +61,7 @@ func TestStaleChild(t *testing.T) {
 			var calls atomic.Int64
 			// The first attempt beats every 500ms for 10s (last beat at
 			// 9.5s) and then goes silent; the second keeps beating.
-			add(t, s, sdk.Spec{Name: "c", Restart: sdk.Transient, StaleAfter: 2 * time.Second, Backoff: sdk.NoBackoff,
+			add(t, s, sdk.Spec{Name: "c", Restart: sdk.Transient, StaleAfter: 2 * time.Second, Backoff: sdk.NoBackoff(),
 				Service: beating(500*time.Millisecond, &calls, func(n int64, ran time.Duration) bool { return n > 1 || ran < 10*time.Second })})
 			startSup(t, s)
 			time.Sleep(15 * time.Second)
@@ -78,7 +78,7 @@ func TestStaleChild(t *testing.T) {
 			require.Equal(t, sdk.ExitStale, exit.Exit)
 			require.ErrorIs(t, exit.Err, sdk.ErrStale)
 			require.Equal(t, at, exit.Ran)
-			require.Equal(t, "/r/c exited (stale)", rec.last(t, "/r/c", sdk.EventChildRestarting).Cause)
+			require.Equal(t, sdk.ReasonStale, rec.last(t, "/r/c", sdk.EventChildRestarting).Reason)
 			require.Equal(t, int64(2), calls.Load(), "restarted")
 			cs := childStatus(t, s, "/r/c")
 			require.Equal(t, lifecycle.StateRunning, cs.State)

@@ -20,6 +20,7 @@ type config struct {
 	metricsSet    bool
 	removeEnded   bool // pools forget children that end for good
 	shutdownOrder ShutdownOrder
+	feedLimit     int
 }
 
 // Strategy decides which children restart together.
@@ -62,18 +63,22 @@ const (
 func WithStrategy(s Strategy) Option { return func(c *config) { c.strategy = s } }
 
 // WithIntensity sets the restart intensity. The default is
-// [DefaultIntensity].
+// [DefaultIntensity]().
 func WithIntensity(i Intensity) Option { return func(c *config) { c.intensity = i } }
 
 // WithAutoShutdown sets what significant children do to the supervisor.
 func WithAutoShutdown(a AutoShutdown) Option { return func(c *config) { c.autoShutdown = a } }
 
-// WithEventHook adds a synchronous observer. Hooks run on the supervisor's
-// goroutine (and, for events of nested supervisors, on theirs), so they
-// must be fast, must not block and must be safe for concurrent use; a slow
-// hook delays supervision. A hook must not call supervisor methods that
-// wait for the supervisor, such as Add. Use [Supervisor.Subscribe] to
-// consume events at your own pace.
+// WithEventHook adds an observer of every event of the supervisor and of
+// its nested supervisors. Hooks run in event order, one event at a time,
+// on a goroutine of the tree's own, never on a supervisor's: a slow hook
+// delays only the hooks after it, a panicking one is recovered and
+// reported (an [EventHookPanicked]), and a hook may call any method of the
+// supervisor (see [Supervisor.Shutdown] for the one that calls Shutdown).
+// The events queued for hooks are bounded (see [WithHookQueue]); when the
+// queue is full an event is dropped for the hooks, which see the gap in
+// [Event.Seq]. [Supervisor.Shutdown], Wait and Serve return once the hooks
+// have seen the supervisor's last event.
 func WithEventHook(h func(Event)) Option {
 	return func(c *config) {
 		if h != nil {
@@ -81,6 +86,11 @@ func WithEventHook(h func(Event)) Option {
 		}
 	}
 }
+
+// WithHookQueue bounds the events queued for the tree's hooks (see
+// [WithEventHook]) to n; 0 or less keeps the default, 4096. It matters on
+// the root supervisor, whose queue the whole tree shares.
+func WithHookQueue(n int) Option { return func(c *config) { c.feedLimit = n } }
 
 // WithPanicPassThrough lets a child's panic crash the process after the
 // panic event has been delivered, instead of treating it as a failure.

@@ -22,7 +22,7 @@ import (
 // panicsOnce returns a transient child that panics with v on its first
 // attempt and then runs until cancelled.
 func panicsOnce(calls *atomic.Int64, v func() any) sdk.Spec {
-	return sdk.Spec{Name: "c", Restart: sdk.Transient, Backoff: sdk.NoBackoff, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+	return sdk.Spec{Name: "c", Restart: sdk.Transient, Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
 		if calls.Add(1) == 1 {
 			panic(v())
 		}
@@ -188,7 +188,7 @@ func TestPanicPassThroughAfterServeReturned(t *testing.T) {
 			panic("late-boom")
 		})})
 		ctx, cancel := context.WithCancel(context.Background())
-		cancel()
+		time.AfterFunc(10*time.Millisecond, cancel) // once c runs
 		fmt.Fprintln(os.Stderr, "serve:", s.Serve(ctx))
 		close(gate)
 		time.Sleep(time.Second)

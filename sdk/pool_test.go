@@ -13,7 +13,7 @@ import (
 
 func TestPoolStartsChildrenAtRunTimeAndForgetsEndedOnes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		pool, err := sdk.NewPool("conns", sdk.Spec{Name: "conn", Restart: sdk.Transient, Backoff: sdk.NoBackoff})
+		pool, err := sdk.NewPool("conns", sdk.Spec{Name: "conn", Restart: sdk.Transient, Backoff: sdk.NoBackoff()})
 		require.NoError(t, err)
 		ended := make(chan string, 10)
 		sub := pool.Supervisor().Subscribe(100)

@@ -29,12 +29,16 @@ const (
 	OutcomeGraceful StopOutcome = "graceful"
 	// OutcomeAbandoned: it did not; its goroutine may still be running.
 	OutcomeAbandoned StopOutcome = "abandoned"
-	// OutcomeAlreadyExited: nothing was running when its turn came.
+	// OutcomeAlreadyExited: nothing was running when its turn came: the
+	// child had ended, or waited for a restart, a resume or its
+	// dependencies.
 	OutcomeAlreadyExited StopOutcome = "already_exited"
+	// OutcomeNeverStarted: the child never ran.
+	OutcomeNeverStarted StopOutcome = "never_started"
 )
 
-// Report is how a supervisor's run ended, for the whole tree below it. Run,
-// Shutdown and Wait all return the same report, and it serialises to JSON
+// Report is how a supervisor's run ended, for the whole tree below it.
+// Shutdown and Wait return the same report, and it serialises to JSON
 // with stable field names.
 type Report struct {
 	Path        string          `json:"path"`
@@ -93,7 +97,7 @@ func (r *run) buildReport() *Report {
 		Children:  make([]ChildReport, 0, len(r.children)),
 	}
 	if sh := r.shut; sh != nil {
-		rep.Cause, rep.RequestedBy, rep.Reason = sh.cause, sh.by, sh.reason
+		rep.Cause, rep.RequestedBy, rep.Reason = sh.cause.Cause, sh.cause.RequestedBy, sh.cause.Reason
 	}
 	if r.err != nil {
 		rep.Error = r.err.Error()
@@ -101,7 +105,7 @@ func (r *run) buildReport() *Report {
 	for _, c := range r.children {
 		cr := ChildReport{
 			Path:         c.path,
-			State:        c.lc.State(),
+			State:        c.state(),
 			Attempts:     c.attempt,
 			Restarts:     c.restarts,
 			Outcome:      c.outcome,
@@ -114,7 +118,7 @@ func (r *run) buildReport() *Report {
 			cr.PanicStack = string(c.lastPanic.Stack)
 		}
 		if sub := nestedSupervisor(c.spec.Service); sub != nil {
-			cr.Supervisor = sub.Report()
+			cr.Supervisor = sub.finalReport()
 		}
 		rep.Children = append(rep.Children, cr)
 	}

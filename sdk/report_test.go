@@ -46,7 +46,7 @@ func TestShutdownIsIdempotent(t *testing.T) {
 			wrep, werr := s.Wait(context.Background())
 			require.Same(t, rep, wrep)
 			require.True(t, err == werr)
-			require.Same(t, rep, s.Report())
+			require.Same(t, rep, reportOf(s))
 			x.release()
 		})
 	})
@@ -76,7 +76,7 @@ func TestShutdownIsIdempotent(t *testing.T) {
 		rep, err := s.Shutdown(context.Background(), "alice", "why")
 		require.ErrorIs(t, err, sdk.ErrNotStarted)
 		require.Nil(t, rep)
-		require.Nil(t, s.Report())
+		require.Nil(t, reportOf(s))
 	})
 }
 
@@ -85,18 +85,18 @@ func TestRunReturnsTheReport(t *testing.T) {
 		s := newSup(t, "r")
 		var calls atomic.Int64
 		add(t, s, sdk.Spec{Name: "a", Service: idleService},
-			sdk.Spec{Name: "b", Backoff: sdk.NoBackoff, Service: failing(1, errBoom, &calls)})
+			sdk.Spec{Name: "b", Backoff: sdk.NoBackoff(), Service: failing(1, errBoom, &calls)})
 		type result struct {
 			rep *sdk.Report
 			err error
 		}
 		ran := make(chan result, 1)
 		go func() {
-			rep, err := s.Run(context.Background())
+			rep, err := runSup(context.Background(), s)
 			ran <- result{rep, err}
 		}()
 		synctest.Wait()
-		require.Nil(t, s.Report(), "no report while running")
+		require.Nil(t, reportOf(s), "no report while running")
 		waited := make(chan result, 1)
 		go func() {
 			rep, err := s.Wait(context.Background())
@@ -111,7 +111,7 @@ func TestRunReturnsTheReport(t *testing.T) {
 		w := <-waited
 		require.NoError(t, w.err)
 		require.Same(t, rep, w.rep)
-		require.Same(t, rep, s.Report())
+		require.Same(t, rep, reportOf(s))
 		require.Equal(t, sdk.CauseOperator, rep.Cause)
 	})
 }
@@ -124,7 +124,7 @@ func TestReportJSON(t *testing.T) {
 		var calls atomic.Int64
 		add(t, root,
 			sdk.Spec{Name: "a", Service: slowStop(250 * time.Millisecond)},
-			sdk.Spec{Name: "b", Backoff: sdk.NoBackoff, Service: failing(1, errBoom, &calls)},
+			sdk.Spec{Name: "b", Backoff: sdk.NoBackoff(), Service: failing(1, errBoom, &calls)},
 			sdk.Spec{Name: "sub", Service: sub})
 		startSup(t, root)
 		time.Sleep(time.Second)
@@ -171,7 +171,7 @@ func TestReportJSONError(t *testing.T) {
 			time.Sleep(time.Second)
 			return errBoom
 		})})
-		rep, err := s.Run(context.Background())
+		rep, err := runSup(context.Background(), s)
 		require.ErrorIs(t, err, sdk.ErrMeltdown)
 		// The supervisor's own fields, exactly; the child's are checked
 		// one by one (see TestReportOutcomeOfChildThatEndedBeforeShutdown
@@ -180,7 +180,7 @@ func TestReportJSONError(t *testing.T) {
 		own.Children = nil
 		got, jerr := json.Marshal(own)
 		require.NoError(t, jerr)
-		require.Equal(t, `{"path":"/r","state":"failed","cause":"meltdown","requested_by":"intensity",`+
+		require.Equal(t, `{"path":"/r","state":"failed","cause":"meltdown","requested_by":"/r",`+
 			`"reason":"meltdown: more than 0 restarts in 1m0s (last: /r/c)",`+
 			`"error":"sdk: supervisor /r: restart 1 within 1m0s would exceed the limit of 0 (meltdown)",`+
 			`"started_at":"2000-01-01T00:00:00Z","ended_at":"2000-01-01T00:00:01Z","children":null}`,
@@ -217,7 +217,7 @@ func TestReportCauses(t *testing.T) {
 			add(t, s, sdk.Spec{Name: "a", Service: idleService})
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
-			rep, err := s.Run(ctx)
+			rep, err := runSup(ctx, s)
 			require.NoError(t, err)
 			require.Equal(t, sdk.CauseContext, rep.Cause)
 			require.Equal(t, "context", rep.RequestedBy)
@@ -244,7 +244,7 @@ func TestReportCauses(t *testing.T) {
 			require.Equal(t, "bye", nested.Reason)
 			require.Equal(t, "/root/sub", nested.Path)
 			require.Equal(t, "/root/sub/w", nested.Children[0].Path)
-			require.Same(t, nested, sub.Report())
+			require.Same(t, nested, reportOf(sub))
 		})
 	})
 
@@ -253,8 +253,8 @@ func TestReportCauses(t *testing.T) {
 			s := newSup(t, "r", sdk.WithIntensity(sdk.Intensity{MaxRestarts: 2, Period: time.Minute}))
 			var calls atomic.Int64
 			add(t, s, sdk.Spec{Name: "a", Service: idleService},
-				sdk.Spec{Name: "c", Backoff: sdk.NoBackoff, Service: failing(100, errBoom, &calls)})
-			rep, err := s.Run(context.Background())
+				sdk.Spec{Name: "c", Backoff: sdk.NoBackoff(), Service: failing(100, errBoom, &calls)})
+			rep, err := runSup(context.Background(), s)
 			require.ErrorIs(t, err, sdk.ErrMeltdown)
 			require.Equal(t, sdk.CauseMeltdown, rep.Cause)
 			require.Equal(t, lifecycle.StateFailed, rep.State)
@@ -273,7 +273,7 @@ func TestReportCauses(t *testing.T) {
 				sdk.Spec{Name: "f", Service: sdk.ServiceFunc(func(context.Context) error {
 					return fmt.Errorf("corrupt state: %w", sdk.ErrFatal)
 				})})
-			rep, err := s.Run(context.Background())
+			rep, err := runSup(context.Background(), s)
 			var fe *sdk.FatalError
 			require.ErrorAs(t, err, &fe)
 			require.Equal(t, sdk.CauseFatal, rep.Cause)
@@ -292,7 +292,7 @@ func TestReportCauses(t *testing.T) {
 					time.Sleep(time.Second)
 					return nil
 				})})
-			rep, err := s.Run(context.Background())
+			rep, err := runSup(context.Background(), s)
 			require.NoError(t, err)
 			require.Equal(t, sdk.CauseAutoShutdown, rep.Cause)
 			require.Equal(t, "/r/job", rep.RequestedBy)
@@ -361,7 +361,7 @@ func TestReportPanic(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newSup(t, "r")
 		var calls atomic.Int64
-		add(t, s, sdk.Spec{Name: "p", Backoff: sdk.NoBackoff, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+		add(t, s, sdk.Spec{Name: "p", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
 			if calls.Add(1) == 1 {
 				panicDeep(3)
 			}

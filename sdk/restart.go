@@ -1,9 +1,6 @@
 package sdk
 
-import (
-	"errors"
-	"fmt"
-)
+import "fmt"
 
 // RestartType decides, from how an attempt ended, whether the child runs
 // again. The semantics are Erlang/OTP's.
@@ -75,34 +72,46 @@ type Exit struct {
 	Attempt uint64
 }
 
-// classify turns what Serve returned into an ExitKind.
-func classify(err error, panicked bool, stopping bool) ExitKind {
-	switch {
-	case stopping:
-		return ExitStopped
-	case panicked:
-		return ExitPanic
-	case err == nil || errors.Is(err, ErrDoNotRestart):
-		return ExitNormal
-	default:
-		return ExitError
+// RestartReason says why a child is restarted, on [EventChildBackoff] and
+// [EventChildRestarting]: the supervisor's decision, carried in the event
+// so that observers need not work it out.
+type RestartReason uint8
+
+const (
+	// ReasonNormal: the attempt returned cleanly and the restart type
+	// restarts it anyway (a permanent child, or RestartIf).
+	ReasonNormal RestartReason = iota + 1
+	// ReasonError: the attempt returned an error.
+	ReasonError
+	// ReasonPanic: the attempt panicked.
+	ReasonPanic
+	// ReasonStale: the attempt missed its heartbeat.
+	ReasonStale
+	// ReasonScope: a sibling's exit restarted the child's strategy scope;
+	// [Event.Origin] names the sibling.
+	ReasonScope
+	// ReasonManual: an operator asked, with [Supervisor.Restart].
+	ReasonManual
+)
+
+var reasonLabels = [...]string{ReasonNormal: "normal", ReasonError: "error", ReasonPanic: "panic", ReasonStale: "stale", ReasonScope: "sibling", ReasonManual: "manual"}
+
+func (r RestartReason) String() string {
+	if r > 0 && int(r) < len(reasonLabels) {
+		return reasonLabels[r]
 	}
+	return fmt.Sprintf("reason(%d)", uint8(r))
 }
 
-// shouldRestart is the decision table of exit kind × restart type for an
-// exit the child made on its own.
-func shouldRestart(spec *Spec, e Exit) bool {
-	if errors.Is(e.Err, ErrDoNotRestart) {
-		return false
+// reasonOf is the restart reason of a child's own exit of kind k.
+func reasonOf(k ExitKind) RestartReason {
+	switch k {
+	case ExitError:
+		return ReasonError
+	case ExitPanic:
+		return ReasonPanic
+	case ExitStale:
+		return ReasonStale
 	}
-	switch spec.Restart {
-	case Permanent:
-		return true
-	case Transient:
-		return e.Kind.Abnormal()
-	case Custom:
-		return spec.RestartIf(e)
-	default:
-		return false
-	}
+	return ReasonNormal
 }

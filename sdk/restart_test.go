@@ -77,7 +77,7 @@ func TestRestartDecisionTable(t *testing.T) {
 				spec := sdk.Spec{
 					Name:    "c",
 					Restart: tc.restart,
-					Backoff: sdk.NoBackoff,
+					Backoff: sdk.NoBackoff(),
 					Service: sdk.ServiceFunc(func(ctx context.Context) error {
 						if calls.Add(1) > 1 {
 							<-ctx.Done()
@@ -188,8 +188,8 @@ func TestStoppedChildClassification(t *testing.T) {
 			var aCalls atomic.Int64
 			causes := make(chan error, 2)
 			add(t, sup,
-				sdk.Spec{Name: "a", Backoff: sdk.NoBackoff, Service: failing(1, errBoom, &aCalls)},
-				sdk.Spec{Name: "b", Backoff: sdk.NoBackoff, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+				sdk.Spec{Name: "a", Backoff: sdk.NoBackoff(), Service: failing(1, errBoom, &aCalls)},
+				sdk.Spec{Name: "b", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
 					<-ctx.Done()
 					causes <- context.Cause(ctx)
 					return errors.New("interrupted")

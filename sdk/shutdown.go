@@ -1,20 +1,20 @@
 package sdk
 
 import (
-	"fmt"
 	"slices"
 	"time"
 
 	"github.com/supervisor-sdk/supervisor/lifecycle"
 )
 
-// ShutdownOrder says how a supervisor stops its children.
+// ShutdownOrder says how a supervisor stops its children, when it shuts
+// down and when a sibling's exit restarts a scope.
 type ShutdownOrder uint8
 
 const (
-	// StopInReverse stops children one at a time in reverse declaration
-	// order, as OTP does: each child stops before the ones it was started
-	// after.
+	// StopInReverse stops children one at a time in reverse start order,
+	// as OTP does: each child stops before the ones it was started after,
+	// and a child's dependents always stop before it.
 	StopInReverse ShutdownOrder = iota
 	// StopAllAtOnce cancels every child at once and waits for all of
 	// them, each within its own stop timeout.
@@ -26,34 +26,37 @@ func WithShutdownOrder(o ShutdownOrder) Option { return func(c *config) { c.shut
 
 // shutdown is a stop of the whole supervisor in progress.
 type shutdown struct {
-	cause      Cause
-	by, reason string
-	final      lifecycle.State
-	queue      []*child // not yet asked to stop, in stop order
-	waiting    map[*child]struct{}
-	deadline   time.Time
-	timer      *time.Timer
+	cause    *StopCause // what every child stopped by the shutdown is told
+	final    lifecycle.State
+	queue    []*child // not yet asked to stop, in stop order
+	waiting  map[*child]struct{}
+	deadline time.Time
+	timer    *time.Timer
 }
 
 // beginShutdown starts stopping the supervisor. The first cause wins.
-func (r *run) beginShutdown(cause Cause, by, reason string, final lifecycle.State, err error) {
+func (r *run) beginShutdown(cause *StopCause, final lifecycle.State, err error) {
 	if r.shut != nil {
 		return
 	}
 	from := r.lc.State()
-	if _, _, e := r.lc.RequestShutdown(by, reason); e == nil && r.lc.State() != from {
-		r.emit(Event{Type: EventSupervisorState, Path: r.path, From: from, To: r.lc.State(), Cause: reason, RequestedBy: by, ShutdownCause: cause, Err: err})
+	if _, _, e := r.lc.RequestShutdown(cause.RequestedBy, cause.Reason); e == nil && r.lc.State() != from {
+		r.emit(Event{Type: EventSupervisorState, Path: r.path, From: from, To: r.lc.State(), Cause: cause.Reason,
+			RequestedBy: cause.RequestedBy, ShutdownCause: cause.Cause, Origin: cause.Origin, Stop: cause, Err: err})
+	} else if e != nil {
+		reportBug(e)
 	}
 	r.err = err
-	r.shut = &shutdown{cause: cause, by: by, reason: reason, final: final,
-		queue: slices.Clone(r.children), waiting: make(map[*child]struct{})}
-	slices.Reverse(r.shut.queue)
+	r.shut = &shutdown{cause: cause, final: final, queue: r.stopOrder(r.children), waiting: make(map[*child]struct{})}
 	for _, p := range r.plans {
-		if p.timer != nil {
-			p.timer.Stop()
+		p.disarm()
+		p.done = true
+		for _, c := range p.members {
+			c.plan = nil // the shutdown decides for them now
 		}
 	}
-	r.failStarting(fmt.Errorf("sdk: supervisor %s shut down during start: %s", r.path, reason))
+	r.plans = nil
+	r.failStarting(cause)
 	r.shutdownNext()
 }
 
@@ -66,48 +69,58 @@ func (r *run) shutdownNext() {
 		sh.queue = sh.queue[1:]
 		c.plan = nil
 		switch {
-		case c.ended:
+		case c.ended():
 			if c.outcome == "" {
 				c.outcome = OutcomeAlreadyExited
 			}
-		case c.running:
-			if !c.stopping {
-				r.stop(c, sh.reason)
+		case c.isLive():
+			if !c.isStopping() {
+				r.stop(c, sh.cause, nil, nil)
 			}
 			sh.waiting[c] = struct{}{}
 		default:
+			// Waiting to start, in backoff, or paused: nothing runs.
 			c.outcome = OutcomeAlreadyExited
-			r.end(c, lifecycle.ExitReport{State: lifecycle.StateStopped, Phase: "shutdown", Reason: sh.reason})
+			if c.attempt == 0 {
+				c.outcome = OutcomeNeverStarted
+			}
+			r.end(c, lifecycle.ExitReport{State: lifecycle.StateStopped, Phase: "shutdown", Reason: sh.cause.Reason})
 		}
 	}
-	if len(sh.waiting) > 0 || len(sh.queue) > 0 {
+	if len(sh.waiting) > 0 || len(sh.queue) > 0 || r.report != nil {
 		return
 	}
 	if sh.timer != nil {
 		sh.timer.Stop()
 	}
 	from := r.lc.State()
-	rep := lifecycle.ExitReport{State: sh.final, Phase: "shutdown", Reason: sh.reason}
+	rep := lifecycle.ExitReport{State: sh.final, Phase: "shutdown", Reason: sh.cause.Reason}
 	if sh.final == lifecycle.StateFailed {
 		rep.Recoverable = true
 	}
-	if _, err := r.lc.Finish(rep); err == nil {
-		r.report = r.buildReport()
-		r.emit(Event{Type: EventSupervisorState, Path: r.path, From: from, To: sh.final, Cause: sh.reason,
-			RequestedBy: sh.by, ShutdownCause: sh.cause, Err: r.err, Report: r.report})
-	} else {
-		r.report = r.buildReport()
+	if _, err := r.lc.Finish(rep); err != nil {
+		reportBug(err)
 	}
+	r.report = r.buildReport()
+	r.emit(Event{Type: EventSupervisorState, Path: r.path, From: from, To: sh.final, Cause: sh.cause.Reason,
+		RequestedBy: sh.cause.RequestedBy, ShutdownCause: sh.cause.Cause, Origin: sh.cause.Origin, Stop: sh.cause, Err: r.err, Report: r.report})
 }
 
-// stoppedDuringShutdown is afterStop's shutdown branch.
-func (r *run) stoppedDuringShutdown(c *child) {
-	if !c.ended {
-		r.end(c, lifecycle.ExitReport{State: lifecycle.StateStopped, Phase: "shutdown", Reason: r.shut.reason})
-	}
+// shutStopped records that c, which the shutdown may be waiting for, has
+// stopped or ended.
+func (r *run) shutStopped(c *child) {
 	if _, ok := r.shut.waiting[c]; ok {
 		delete(r.shut.waiting, c)
 		r.shutdownNext()
+	}
+}
+
+// onShutdownRequest handles Shutdown (and NotifyShutdown): the first
+// request starts the shutdown, a later one may tighten its deadline.
+func (r *run) onShutdownRequest(cmd *command) {
+	r.beginShutdown(cmd.cause, lifecycle.StateCompleted, nil)
+	if !cmd.deadline.IsZero() {
+		r.tighten(cmd.deadline)
 	}
 }
 
@@ -127,7 +140,7 @@ func (r *run) tighten(deadline time.Time) {
 		r.abandonAll()
 		return
 	}
-	sh.timer = time.AfterFunc(d, func() { r.post(msg{kind: msgDeadline}) })
+	sh.timer = r.after(d, msg{kind: msgDeadline})
 }
 
 // abandonAll gives up on every child that is still running: the overall
@@ -137,35 +150,20 @@ func (r *run) abandonAll() {
 	if sh == nil || r.report != nil {
 		return
 	}
-	for _, c := range r.children {
-		if !c.running {
-			continue
+	if !r.hurried {
+		r.hurried = true
+		close(r.hurry) // nobody waits for the hooks either
+	}
+	for _, c := range sh.queue {
+		if c.isLive() && !c.isStopping() {
+			r.stop(c, sh.cause, nil, nil)
+			sh.waiting[c] = struct{}{}
 		}
-		if !c.stopping {
-			r.stop(c, sh.reason)
+	}
+	for _, c := range slices.Clone(r.children) {
+		if c.isLive() {
+			r.abandon(c, "the shutdown deadline passed")
 		}
-		r.abandon(c, "the shutdown deadline passed")
-		delete(sh.waiting, c) // its late exit will be stale: nothing to wait for
 	}
 	r.shutdownNext()
-}
-
-// autoShutdown applies OTP's auto_shutdown after a significant child ended
-// on its own.
-func (r *run) autoShutdown(c *child) {
-	if !c.spec.Significant {
-		return
-	}
-	switch r.cfg.autoShutdown {
-	case AnySignificant:
-	case AllSignificant:
-		for _, x := range r.children {
-			if x.spec.Significant && !x.ended {
-				return
-			}
-		}
-	default:
-		return
-	}
-	r.beginShutdown(CauseAutoShutdown, c.path, "significant child "+c.path+" ended", lifecycle.StateCompleted, nil)
 }

@@ -219,7 +219,9 @@ func TestAddAfterServeReturned(t *testing.T) {
 		rec := newRecorder()
 		s := newSup(t, "r", sdk.WithEventHook(rec.hook))
 		add(t, s, sdk.Spec{Name: "a", Service: idleService})
-		require.NoError(t, serve(t, s).stop())
+		first := serve(t, s)
+		synctest.Wait()
+		require.NoError(t, first.stop())
 		require.NoError(t, s.Add(sdk.Spec{Name: "x", Service: idleService}))
 		require.Empty(t, rec.filter("/r/x", sdk.EventChildRunning), "nothing runs until the next Serve")
 		sv := serve(t, s)
@@ -238,7 +240,7 @@ func TestServeAgain(t *testing.T) {
 		var calls atomic.Int64
 		add(t, s,
 			sdk.Spec{Name: "a", Service: idleService},
-			sdk.Spec{Name: "c", Backoff: sdk.NoBackoff, Service: failing(1, errBoom, &calls)})
+			sdk.Spec{Name: "c", Backoff: sdk.NoBackoff(), Service: failing(1, errBoom, &calls)})
 
 		sv := serve(t, s)
 		synctest.Wait()

@@ -77,7 +77,8 @@ func notifyShutdown(s *Supervisor, ch <-chan os.Signal) (stop func()) {
 					// goroutine free to see a second signal, and to end
 					// promptly when stopped.
 					graceful = r
-					r.post(msg{kind: msgShutdown, ctl: &command{op: opShutdown, cause: CauseSignal, by: "signal", reason: reason}})
+					r.post(msg{kind: msgShutdown, ctl: &command{op: opShutdown,
+						cause: &StopCause{Kind: StopShutdown, Cause: CauseSignal, RequestedBy: "signal", Reason: reason}}})
 				default:
 					// Second signal: an already-expired deadline makes the
 					// loop abandon the children that are still running.
@@ -93,11 +94,4 @@ func notifyShutdown(s *Supervisor, ch <-chan os.Signal) (stop func()) {
 		once.Do(func() { close(quit) })
 		<-done
 	}
-}
-
-// currentRun returns the run in progress, or nil.
-func (s *Supervisor) currentRun() *run {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.run
 }

@@ -85,13 +85,11 @@ func expiredDeadlineHangs(t *testing.T) bool {
 	r, err := s.begin(context.Background())
 	require.NoError(t, err)
 	r.startChildren()
-	r.beginShutdown(CauseOperator, "test", "probe", lifecycle.StateCompleted, nil)
+	r.beginShutdown(&StopCause{Kind: StopShutdown, Cause: CauseOperator, RequestedBy: "test", Reason: "probe"}, lifecycle.StateCompleted, nil)
 	r.tighten(time.Now())
 	hangs := r.report == nil
 	close(release)
-	s.mu.Lock()
-	r.finishRun()
-	s.mu.Unlock()
+	r.finish()
 	return hangs
 }
 
@@ -123,7 +121,7 @@ func TestNotifyShutdownSecondSignalAbandons(t *testing.T) {
 		synctest.Wait()
 		// The graceful shutdown waits for the stubborn child, whose stop
 		// timeout is an hour away.
-		require.Nil(t, s.Report(), "the supervisor ended after one signal")
+		require.Nil(t, s.finalReport(), "the supervisor ended after one signal")
 		st, err := s.Status(t.Context())
 		require.NoError(t, err)
 		require.Equal(t, lifecycle.StateShuttingDown, st.Health.State)
@@ -178,7 +176,7 @@ func TestNotifyShutdownSignalWhileNotRunning(t *testing.T) {
 		// After the end: nothing happens, and nothing blocks.
 		ch <- os.Interrupt
 		synctest.Wait()
-		require.Same(t, rep, s.Report())
+		require.Same(t, rep, s.finalReport())
 	})
 }
 
@@ -200,7 +198,7 @@ func TestNotifyShutdownStop(t *testing.T) {
 		ch <- os.Interrupt
 		synctest.Wait()
 		require.True(t, s.Health().Alive)
-		require.Nil(t, s.Report())
+		require.Nil(t, s.finalReport())
 
 		rep, err := s.Shutdown(t.Context(), "test", "done")
 		require.NoError(t, err)

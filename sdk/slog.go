@@ -75,7 +75,7 @@ func eventLevel(e Event) slog.Level {
 			return slog.LevelWarn
 		}
 		return slog.LevelInfo
-	case EventChildBackoff, EventChildRestarting, EventStaleExit:
+	case EventChildBackoff, EventChildRestarting, EventLateExit:
 		return slog.LevelWarn
 	case EventChildPanicked, EventChildAbandoned, EventMeltdown:
 		return slog.LevelError

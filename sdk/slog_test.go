@@ -31,7 +31,7 @@ func TestLoggerLevelsAndEscalation(t *testing.T) {
 		root, err := sdk.New("root", sdk.WithLogger(logger, 3), sdk.WithIntensity(sdk.Intensity{MaxRestarts: 100, Period: 1}))
 		require.NoError(t, err)
 		runs := 0
-		require.NoError(t, root.Add(sdk.Spec{Name: "flaky", Backoff: sdk.NoBackoff, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+		require.NoError(t, root.Add(sdk.Spec{Name: "flaky", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
 			runs++
 			if runs <= 4 {
 				return errors.New("boom")

@@ -192,7 +192,7 @@ func TestRolePresets(t *testing.T) {
 			rec := newRecorder()
 			s := newSup(t, "r", sdk.WithEventHook(rec.hook))
 			var calls atomic.Int64
-			add(t, s, sdk.Spec{Name: "w", Role: sdk.RoleWorker, Restart: sdk.Permanent, Backoff: sdk.NoBackoff,
+			add(t, s, sdk.Spec{Name: "w", Role: sdk.RoleWorker, Restart: sdk.Permanent, Backoff: sdk.NoBackoff(),
 				Service: sdk.ServiceFunc(func(ctx context.Context) error {
 					if calls.Add(1) == 1 {
 						return nil

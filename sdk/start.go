@@ -5,15 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/supervisor-sdk/supervisor/lifecycle"
 )
-
-// ErrNotSupervised is returned by [Ready] for a context that does not
-// belong to a supervised attempt.
-var ErrNotSupervised = errors.New("sdk: context is not a supervised attempt")
 
 // StartError is returned when a child that declares readiness fails, or
 // times out, before it becomes ready during the supervisor's start. As in
@@ -28,6 +23,9 @@ func (e *StartError) Error() string {
 }
 func (e *StartError) Unwrap() error { return e.Err }
 
+// Is reports whether target is [ErrStartFailed].
+func (e *StartError) Is(target error) bool { return target == ErrStartFailed }
+
 // ErrorType returns a fixed, low-cardinality name for telemetry (error.type).
 func (e *StartError) ErrorType() string { return "start_failure" }
 
@@ -39,47 +37,6 @@ var ErrStartTimeout = errors.New("sdk: not ready within the start timeout")
 // heartbeats for longer than its StaleAfter.
 var ErrStale = errors.New("sdk: no heartbeat within stale-after")
 
-// handle links an attempt's context to its child.
-type handle struct {
-	r       *run
-	c       *child
-	attempt atomic.Uint64 // the current attempt
-	beat    atomic.Int64  // UnixNano of the last heartbeat, 0 for none
-}
-
-type handleKey struct{}
-
-func handleFrom(ctx context.Context) *handle {
-	h, _ := ctx.Value(handleKey{}).(*handle)
-	return h
-}
-
-// Ready tells the supervisor that the attempt running with ctx is ready.
-// It is for children whose spec declares Readiness; calling it again, or
-// for a child that does not declare readiness, changes nothing. It returns
-// [ErrNotSupervised] for a context that is not an attempt's, and the
-// context's cause once the attempt has been stopped.
-func Ready(ctx context.Context) error {
-	h := handleFrom(ctx)
-	if h == nil {
-		return ErrNotSupervised
-	}
-	if ctx.Err() != nil {
-		return context.Cause(ctx)
-	}
-	h.r.post(msg{kind: msgReady, c: h.c, attempt: h.attempt.Load()})
-	return nil
-}
-
-// Heartbeat records that the attempt running with ctx is alive. It is
-// cheap (an atomic store) and never blocks. For a context that is not an
-// attempt's it does nothing.
-func Heartbeat(ctx context.Context) {
-	if h := handleFrom(ctx); h != nil {
-		h.beat.Store(time.Now().UnixNano())
-	}
-}
-
 // checkDependencies rejects unknown dependencies and cycles, naming them.
 func checkDependencies(specs []Spec) error {
 	index := make(map[string]int, len(specs))
@@ -89,7 +46,7 @@ func checkDependencies(specs []Spec) error {
 	for _, s := range specs {
 		for i, d := range s.DependsOn {
 			if _, ok := index[d]; !ok {
-				return &SpecError{Child: s.Name, Field: fmt.Sprintf("DependsOn[%d]", i), Problem: fmt.Sprintf("%q is not a sibling", d)}
+				return &SpecError{Child: s.Name, Field: fmt.Sprintf("DependsOn[%d]", i), Problem: fmt.Sprintf("%s is not a sibling", quoteName(d))}
 			}
 		}
 	}
@@ -143,17 +100,13 @@ func (r *run) startChildren() {
 	// if the ones launched so far are all up.
 	r.launching = true
 	for _, c := range r.children {
-		if !c.ended { // held: see holdIfStillRunning
+		r.turn = c.declared
+		if !c.ended() { // held: see holdIfStillRunning
 			r.launchWhenDepsUp(c, "initial start")
 		}
 	}
 	r.launching = false
-	r.checkStarted()
-}
-
-// up reports whether dependents of c may start.
-func (c *child) up() bool {
-	return c.running && !c.stopping && (!c.spec.Readiness || c.ready)
+	r.childUp()
 }
 
 func (r *run) depsUp(c *child) bool {
@@ -165,20 +118,48 @@ func (r *run) depsUp(c *child) bool {
 	return true
 }
 
-// launchWhenDepsUp launches c now, or marks it pending until its
-// dependencies are up.
+// launchWhenDepsUp launches c now, or leaves it starting (pending) until
+// its dependencies are up.
 func (r *run) launchWhenDepsUp(c *child, cause string) {
 	if r.depsUp(c) {
-		r.setPending(c, false)
 		r.launch(c, cause)
 		return
 	}
-	if !c.pending {
-		r.setPending(c, true)
-		if st := c.lc.State(); st != lifecycle.StateStarting {
-			r.move(c, lifecycle.StateStarting, cause)
-		}
-		r.emit(Event{Type: EventChildPending, Path: c.path, Attempt: c.attempt, Cause: "waiting for " + strings.Join(c.spec.DependsOn, ", ")})
+	r.move(c, lifecycle.StateStarting, cause)
+	r.emit(Event{Type: EventChildPending, Path: c.path, Attempt: c.attempt, To: lifecycle.StateStarting,
+		Cause: "waiting for " + strings.Join(c.spec.DependsOn, ", ")})
+}
+
+// launch starts the child's next attempt. The child is starting, backoff
+// or paused.
+func (r *run) launch(c *child, cause string) {
+	if c.isLive() || c.ended() {
+		reportBug(fmt.Errorf("sdk: launch of %s in state %s", c.path, c.state()))
+		return
+	}
+	if c.attempt > 0 {
+		c.restarts++
+	}
+	if c.started == 0 {
+		r.started++
+		c.started = r.started
+	}
+	c.attempt++
+	from := c.state()
+	r.move(c, lifecycle.StateStarting, cause)
+	r.emit(Event{Type: EventChildStarting, Path: c.path, Attempt: c.attempt, Generation: c.generation,
+		From: from, To: lifecycle.StateStarting, Cause: cause, Restarts: c.restarts})
+	ctx, cancel := context.WithCancelCause(r.base)
+	a := &attemptCtx{Context: ctx, cancel: cancel, r: r, c: c, svc: c.spec.Service, n: c.attempt}
+	c.live = a
+	c.startedAt = time.Now()
+	r.startAttempt(c, a)
+	r.move(c, lifecycle.StateRunning, "")
+	r.emit(Event{Type: EventChildRunning, Path: c.path, Attempt: c.attempt, Generation: c.generation,
+		From: lifecycle.StateStarting, To: lifecycle.StateRunning})
+	r.armAttemptTimers(c)
+	if !c.spec.Readiness {
+		r.childUp()
 	}
 }
 
@@ -193,8 +174,10 @@ func (r *run) childUp() {
 	for progress := r.pendingN > 0; progress; {
 		progress = false
 		for _, c := range r.children {
-			if c.pending && !c.ended && !c.paused && r.depsUp(c) {
-				r.setPending(c, false)
+			// During the initial start, a child whose turn has not come
+			// yet is left to startChildren, which goes in declaration
+			// order.
+			if c.isPending() && (!r.launching || c.declared < r.turn) && r.depsUp(c) {
 				r.launch(c, "dependencies up")
 				progress = true
 			}
@@ -203,37 +186,27 @@ func (r *run) childUp() {
 	r.checkStarted()
 }
 
-// setPending marks c as waiting for its dependencies, or not, keeping the
-// count that lets childUp skip its scan.
-func (r *run) setPending(c *child, pending bool) {
-	if c.pending == pending {
-		return
-	}
-	c.pending = pending
-	if pending {
-		r.pendingN++
-	} else {
-		r.pendingN--
-	}
-}
-
-// checkStarted completes the start once nothing is pending and every child
-// that declares readiness is ready.
+// checkStarted completes the start once every child has started and every
+// child that declares readiness has been ready, as OTP's start completes
+// once each child has started once: a child that failed after it was
+// ready is being restarted, and does not hold the start up.
 func (r *run) checkStarted() {
 	if !r.startup || r.launching || r.shut != nil {
 		return
 	}
 	for _, c := range r.children {
-		if c.ended || c.paused {
-			continue
-		}
-		if c.pending || (c.spec.Readiness && !c.ready) {
+		switch {
+		case c.ended(), c.state() == lifecycle.StatePaused:
+		case c.started == 0, c.spec.Readiness && !c.wasReady:
 			return
 		}
 	}
 	r.startup = false
-	r.moveSelf(lifecycle.StateAlive, "children started")
-	close(r.started) // after the move: Start's caller sees alive
+	r.startSeq = r.moveSelf(lifecycle.StateAlive, "children started")
+	close(r.startDone) // after the move: Start's caller sees alive
+	if a := r.parentAttempt; a != nil {
+		_ = Ready(a) // a nested supervisor is ready once started
+	}
 }
 
 // startFailed fails the supervisor's start because of c, as OTP does: stop
@@ -241,7 +214,8 @@ func (r *run) checkStarted() {
 func (r *run) startFailed(c *child, err error) {
 	se := &StartError{Child: c.path, Err: err}
 	r.failStarting(se)
-	r.beginShutdown(CauseStartFailure, c.path, se.Error(), lifecycle.StateFailed, se)
+	r.beginShutdown(&StopCause{Kind: StopShutdown, Cause: CauseStartFailure, RequestedBy: c.path, Reason: se.Error(), Origin: c.path},
+		lifecycle.StateFailed, se)
 }
 
 // failStarting ends the start phase with err, for Start to return.
@@ -251,70 +225,67 @@ func (r *run) failStarting(err error) {
 	}
 	r.startup = false
 	r.startErr = err
-	close(r.started)
+	close(r.startDone)
 }
 
-func (r *run) onReady(c *child, attempt uint64) {
-	if c.attempt != attempt || !c.running || c.stopping || c.ready {
+func (r *run) onReady(a *attemptCtx) {
+	c := a.c
+	if !c.current(a) {
+		r.emit(Event{Type: EventLateSignal, Path: c.path, Attempt: a.n, Cause: fmt.Sprintf("ready from attempt %d, which has ended", a.n)})
 		return
 	}
-	c.ready = true
+	if !c.spec.Readiness || c.state() != lifecycle.StateRunning {
+		return // not declared, already ready, or being stopped
+	}
 	if c.startTimer != nil {
 		c.startTimer.Stop()
 		c.startTimer = nil
 	}
-	if c.spec.Readiness {
-		r.move(c, lifecycle.StateReady, "signalled ready")
-	}
-	r.emit(Event{Type: EventChildReady, Path: c.path, Attempt: c.attempt, From: lifecycle.StateRunning, To: c.lc.State()})
+	c.wasReady = true
+	r.move(c, lifecycle.StateReady, "signalled ready")
+	r.emit(Event{Type: EventChildReady, Path: c.path, Attempt: c.attempt, From: lifecycle.StateRunning, To: lifecycle.StateReady})
 	r.childUp()
 }
 
 // armAttemptTimers starts the start-timeout and liveness clocks of a new
-// attempt.
+// attempt. Their messages name the attempt, so a timer of an attempt that
+// has ended changes nothing.
 func (r *run) armAttemptTimers(c *child) {
-	attempt := c.attempt
-	if c.spec.Readiness {
-		c.startTimer = time.AfterFunc(c.spec.StartTimeout, func() { r.post(msg{kind: msgStartTimeout, c: c, attempt: attempt}) })
+	if c.spec.Readiness && c.spec.StartTimeout > 0 {
+		c.startTimer = r.after(c.spec.StartTimeout, msg{kind: msgStartTimeout, c: c, n: c.attempt})
 	}
 	if c.spec.StaleAfter > 0 {
-		c.handle.beat.Store(0)
-		c.liveTimer = time.AfterFunc(c.spec.StaleAfter, func() { r.post(msg{kind: msgStaleCheck, c: c, attempt: attempt}) })
+		c.liveTimer = r.after(c.spec.StaleAfter, msg{kind: msgStaleCheck, c: c, n: c.attempt})
 	}
 }
 
 func (r *run) onStartTimeout(c *child, attempt uint64) {
-	if c.attempt != attempt || !c.running || c.stopping || c.ready {
-		return
+	if c.live == nil || c.live.n != attempt || c.state() != lifecycle.StateRunning {
+		return // ready, stopped or ended in time
 	}
+	c.startTimer = nil
 	err := fmt.Errorf("%w (%s)", ErrStartTimeout, c.spec.StartTimeout)
 	if r.startup {
 		r.startFailed(c, err)
 		return
 	}
-	r.failStop(c, ExitError, err)
+	r.stop(c, &StopCause{Kind: StopStartTimeout, RequestedBy: "supervisor", Reason: err.Error(), Origin: c.path, Err: err}, nil, nil)
 }
 
 func (r *run) onStaleCheck(c *child, attempt uint64) {
-	if c.attempt != attempt || !c.running || c.stopping {
+	if c.live == nil || c.live.n != attempt || c.isStopping() {
 		return
 	}
+	c.liveTimer = nil
 	last := c.startedAt
-	if b := c.handle.beat.Load(); b != 0 {
+	if b := c.live.beat.Load(); b != 0 {
 		last = time.Unix(0, b)
 	}
 	if wait := c.spec.StaleAfter - time.Since(last); wait > 0 {
-		c.liveTimer = time.AfterFunc(wait, func() { r.post(msg{kind: msgStaleCheck, c: c, attempt: attempt}) })
+		c.liveTimer = r.after(wait, msg{kind: msgStaleCheck, c: c, n: attempt})
 		return
 	}
 	err := fmt.Errorf("%w: last heartbeat %s ago (stale after %s)", ErrStale, time.Since(last).Round(time.Millisecond), c.spec.StaleAfter)
 	r.emit(Event{Type: EventChildStale, Path: c.path, Attempt: c.attempt, Err: err})
-	r.failStop(c, ExitStale, err)
-}
-
-// failStop stops an attempt because it failed; its exit is then that
-// failure, handled by the restart type like any other.
-func (r *run) failStop(c *child, kind ExitKind, err error) {
-	c.failKind, c.failErr = kind, err
-	r.stop(c, err.Error())
+	r.stop(c, &StopCause{Kind: StopStale, RequestedBy: "supervisor", Reason: err.Error(), Origin: c.path, Err: err}, nil, nil)
 }

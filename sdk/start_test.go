@@ -309,7 +309,7 @@ func TestStartFailure(t *testing.T) {
 			require.Equal(t, []string{"/r/d", "/r/b", "/r/a"}, paths(rec.filter("", sdk.EventChildStopping)))
 			require.Equal(t, 1, log.of("a"), "nothing is restarted")
 
-			rep := s.Report()
+			rep := reportOf(s)
 			require.NotNil(t, rep)
 			require.Equal(t, sdk.CauseStartFailure, rep.Cause)
 			require.Equal(t, lifecycle.StateFailed, rep.State)
@@ -341,7 +341,7 @@ func TestStartFailure(t *testing.T) {
 			require.Equal(t, "/r/never", se.Child)
 			require.Equal(t, []string{"/r/ok", "/r/never", "/r/a"}, paths(rec.filter("", sdk.EventChildStopping)))
 			require.Equal(t, []string{"cancelled never#1", "exit never#1", "cancelled a#1"}, prefixed(log.lines(), "cancelled", "exit"))
-			require.Equal(t, sdk.CauseStartFailure, s.Report().Cause)
+			require.Equal(t, sdk.CauseStartFailure, reportOf(s).Cause)
 			require.Equal(t, 1, log.of("never"), "not retried")
 		})
 	})
@@ -363,7 +363,7 @@ func TestStartFailure(t *testing.T) {
 			err := serve(t, s).wait()
 			var se *sdk.StartError
 			require.ErrorAs(t, err, &se)
-			require.Equal(t, sdk.CauseStartFailure, s.Report().Cause)
+			require.Equal(t, sdk.CauseStartFailure, reportOf(s).Cause)
 		})
 	})
 }
@@ -398,7 +398,7 @@ func TestStartContextEnds(t *testing.T) {
 		require.Zero(t, rec.count("/r/slow", sdk.EventChildReady))
 		rep, werr := s.Wait(context.Background())
 		require.NoError(t, werr)
-		require.Equal(t, sdk.CauseStartFailure, rep.Cause)
+		require.Equal(t, sdk.CauseContext, rep.Cause, "the start's own context ended it")
 		require.Equal(t, "start", rep.RequestedBy)
 		for _, c := range rep.Children {
 			require.Equal(t, sdk.OutcomeGraceful, c.Outcome, "%s is stopped within its stop timeout, not abandoned", c.Path)
@@ -413,7 +413,7 @@ func TestStartTimeoutAfterStartup(t *testing.T) {
 		rec := newRecorder()
 		s := newSup(t, "r", sdk.WithEventHook(rec.hook))
 		var calls atomic.Int64
-		add(t, s, sdk.Spec{Name: "c", Readiness: true, StartTimeout: time.Second, Backoff: sdk.NoBackoff,
+		add(t, s, sdk.Spec{Name: "c", Readiness: true, StartTimeout: time.Second, Backoff: sdk.NoBackoff(),
 			Service: sdk.ServiceFunc(func(ctx context.Context) error {
 				switch calls.Add(1) {
 				case 1: // ready, then fails: restarted
@@ -443,7 +443,7 @@ func TestStartTimeoutAfterStartup(t *testing.T) {
 		require.Equal(t, time.Second, exits[1].Ran)
 
 		require.Equal(t, lifecycle.StateAlive, s.Health().State, "not a supervisor failure")
-		require.Nil(t, s.Report())
+		require.Nil(t, reportOf(s))
 		st, err := s.Status(context.Background())
 		require.NoError(t, err)
 		require.Equal(t, lifecycle.StateReady, st.Children[0].State)

@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/supervisor-sdk/supervisor/lifecycle"
@@ -45,6 +46,12 @@ type ChildStatus struct {
 // consistent; ctx bounds the wait. After the supervisor has ended it
 // describes the final states.
 func (s *Supervisor) Status(ctx context.Context) (Status, error) {
+	if err := s.usable(); err != nil {
+		return Status{}, err
+	}
+	if ctx.Err() != nil {
+		return Status{}, context.Cause(ctx)
+	}
 	r, last := s.runs()
 	var st Status
 	switch {
@@ -70,7 +77,11 @@ func (s *Supervisor) Status(ctx context.Context) (Status, error) {
 	// Nested supervisors answer for themselves, outside this loop.
 	for i := range st.Children {
 		if sub := st.Children[i].Supervisor; sub != nil {
-			nested, err := s.nested(sub.Path).Status(ctx)
+			ns := s.nested(sub.Path)
+			if ns == nil {
+				continue
+			}
+			nested, err := ns.Status(ctx)
 			if err != nil {
 				return Status{}, err
 			}
@@ -89,12 +100,13 @@ func (s *Supervisor) Status(ctx context.Context) (Status, error) {
 func (s *Supervisor) nested(path string) *Supervisor {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	name := path[strings.LastIndexByte(path, '/')+1:]
 	for _, spec := range s.specs {
-		if sub := nestedSupervisor(spec.Service); sub != nil && s.path+"/"+spec.Name == path {
+		if sub := nestedSupervisor(spec.Service); sub != nil && spec.Name == name {
 			return sub
 		}
 	}
-	return &Supervisor{} // removed meanwhile: an empty status
+	return nil // removed meanwhile
 }
 
 // status builds the snapshot; only the loop, or anyone after the loop has
@@ -112,19 +124,21 @@ func (r *run) status() Status {
 			Generation:        c.generation,
 			Restarts:          c.restarts,
 			DeclaresReadiness: c.spec.Readiness,
-			Ready:             c.ready && c.running && !c.stopping,
-			Paused:            c.paused,
+			Ready:             h.State == lifecycle.StateReady,
+			Paused:            h.State == lifecycle.StatePaused,
 		}
 		if c.lastErr != nil {
 			cs.LastError = c.lastErr.Error()
 		}
-		if b := c.handle.beat.Load(); b != 0 && c.running {
-			cs.LastHeartbeat = time.Unix(0, b).UTC()
+		if a := c.live; a != nil {
+			if b := a.beat.Load(); b != 0 {
+				cs.LastHeartbeat = time.Unix(0, b).UTC()
+			}
 		}
 		if nestedSupervisor(c.spec.Service) != nil {
 			cs.Supervisor = &Status{Path: c.path}
 		}
-		if c.spec.Readiness && !c.ended && !c.paused && !cs.Ready {
+		if c.spec.Readiness && !c.ended() && !cs.Paused && !cs.Ready {
 			st.Ready = false
 		}
 		st.Children = append(st.Children, cs)

@@ -20,7 +20,7 @@ import (
 // its context, fails on the attempts listed in failOn, and otherwise runs
 // until cancelled.
 func member(log *attempts, name string, failOn ...int) sdk.Spec {
-	return sdk.Spec{Name: name, Backoff: sdk.NoBackoff, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+	return sdk.Spec{Name: name, Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
 		n := log.start(name)
 		if slices.Contains(failOn, n) {
 			return errBoom
@@ -227,7 +227,7 @@ func TestAbandonedSiblingUnderOneForAll(t *testing.T) {
 		var stCalls atomic.Int64
 		add(t, s,
 			member(log, "a", 1),
-			sdk.Spec{Name: "s", StopTimeout: 3 * time.Second, Backoff: sdk.NoBackoff, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+			sdk.Spec{Name: "s", StopTimeout: 3 * time.Second, Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
 				stCalls.Add(1)
 				return st.Serve(ctx)
 			})},

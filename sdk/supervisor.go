@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 
@@ -13,23 +14,39 @@ import (
 // into trees: a nested supervisor that gives up is one failure of its
 // parent, and persistent faults escalate towards the root.
 //
-// All methods are safe for concurrent use.
+// Create one with [New]; the zero Supervisor is not usable, and its methods
+// return an [ErrInvalidSpec] error. All methods are safe for concurrent
+// use, also from event hooks (see [WithEventHook]).
 type Supervisor struct {
 	name string
 	cfg  config
 
-	mu     sync.Mutex
-	path   string
+	mu    sync.Mutex
+	specs []Spec              // declaration order; children added at run time are kept
+	names map[string]struct{} // names in specs, for O(1) duplicate checks
+	run   *run                // the current Serve, nil when not serving
+	last  atomic.Pointer[run] // the latest Serve, for lock-free Health and to retire its series
+	stuck map[string]*runner  // runners of attempts abandoned by earlier runs, by child name
+	// closeAtEnd asks the current run to retire its series when it ends:
+	// Close was called on an ancestor while this supervisor still ran.
+	closeAtEnd bool
+
+	// The tree: guarded by treeMu, which every supervisor shares, so that
+	// the cycle check and the link are one step.
 	parent *Supervisor
-	specs  []Spec              // declaration order; children added at run time are kept
-	run    *run                // the current Serve, nil when not serving
-	last   atomic.Pointer[run] // the latest Serve, for lock-free Health and to retire its series
+	path   string
 
 	subsMu sync.Mutex // serialises Subscribe and Close; readers load subs
 	subs   atomic.Pointer[[]*Subscription]
-	names  map[string]struct{} // names in specs, for O(1) duplicate checks
-	stuck  map[string]*child   // abandoned children of earlier runs, by name
 }
+
+// treeMu guards every supervisor's parent and path. Trees change rarely
+// (a nested supervisor is added), so one lock for all of them costs
+// nothing and makes "is this a cycle?" and "link it" atomic.
+var treeMu sync.Mutex
+
+// errZero is returned by the methods of a Supervisor not made by New.
+var errZero = &SpecError{Field: "Supervisor", Problem: "is not initialised: create supervisors with sdk.New"}
 
 // New returns a supervisor named name (the root of its own tree until it is
 // added to a parent). Invalid options are reported as a [*SpecError].
@@ -37,8 +54,11 @@ func New(name string, opts ...Option) (*Supervisor, error) {
 	if err := CheckName(name); err != nil {
 		return nil, &SpecError{Field: "name", Problem: err.Error()}
 	}
-	c := config{strategy: OneForOne, intensity: DefaultIntensity, rand: globalRand{}}
+	c := config{strategy: OneForOne, intensity: DefaultIntensity(), rand: globalRand{}}
 	for _, o := range opts {
+		if o == nil {
+			return nil, &SpecError{Field: "Option", Problem: "is nil"}
+		}
 		o(&c)
 	}
 	if err := c.validate(); err != nil {
@@ -47,24 +67,43 @@ func New(name string, opts ...Option) (*Supervisor, error) {
 	return &Supervisor{name: name, cfg: c, path: "/" + name, names: make(map[string]struct{})}, nil
 }
 
+func (s *Supervisor) usable() error {
+	if s == nil || s.names == nil {
+		return errZero
+	}
+	return nil
+}
+
 // Name returns the supervisor's name.
-func (s *Supervisor) Name() string { return s.name }
+func (s *Supervisor) Name() string {
+	if s == nil {
+		return ""
+	}
+	return s.name
+}
 
 // Path returns the supervisor's path in its tree, such as "/root/api".
 func (s *Supervisor) Path() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	if s.usable() != nil {
+		return ""
+	}
+	treeMu.Lock()
+	defer treeMu.Unlock()
 	return s.path
 }
 
 // Add declares a child. Before Serve the child starts with the others, in
-// declaration order; while serving it starts at once; between two Serve
-// calls (a parent restarting a nested supervisor) it is declared for the
-// next one. An invalid spec is rejected with a [*SpecError] naming the
-// child and the field, and nothing starts. Once the supervisor has begun
-// shutting down, Add returns [ErrSupervisorDone]. Add waits for the
-// supervisor's goroutine, so it must not be called from an event hook.
+// declaration order; while serving it starts at once (once its
+// dependencies are up); between two Serve calls (a parent restarting a
+// nested supervisor) it is declared for the next one. An invalid spec is
+// rejected with every defect at once (an errors.Join of [*SpecError]s
+// naming the child and the field), and nothing starts. Once the supervisor
+// has begun shutting down, Add returns [ErrSupervisorDone]. While serving,
+// Add waits for the supervisor's goroutine.
 func (s *Supervisor) Add(spec Spec) error {
+	if err := s.usable(); err != nil {
+		return err
+	}
 	n, err := spec.normalize()
 	if err != nil {
 		return err
@@ -72,11 +111,21 @@ func (s *Supervisor) Add(spec Spec) error {
 	if n.Significant && s.cfg.autoShutdown == AutoShutdownNever {
 		return &SpecError{Child: n.Name, Field: "Significant", Problem: "requires WithAutoShutdown(AnySignificant or AllSignificant)"}
 	}
-	if sub := nestedSupervisor(n.Service); sub != nil {
-		if err := s.checkNesting(n.Name, sub); err != nil {
+	sub := nestedSupervisor(n.Service)
+	if sub != nil {
+		if err := s.adopt(n.Name, sub); err != nil {
 			return err
 		}
 	}
+	err = s.declare(&n)
+	if err != nil && sub != nil {
+		s.disown(sub)
+	}
+	return err
+}
+
+// declare records a normalised spec, or hands it to the running loop.
+func (s *Supervisor) declare(n *Spec) error {
 	s.mu.Lock()
 	if _, dup := s.names[n.Name]; dup {
 		s.mu.Unlock()
@@ -84,25 +133,72 @@ func (s *Supervisor) Add(spec Spec) error {
 	}
 	r := s.run
 	if r == nil {
-		s.specs = append(s.specs, n)
+		s.specs = append(s.specs, *n)
 		s.names[n.Name] = struct{}{}
-		path := s.path + "/" + n.Name
 		s.mu.Unlock()
-		if sub := nestedSupervisor(n.Service); sub != nil {
-			sub.setParent(s, path) // now, so that a later Add can see the tree
-		}
 		return nil
 	}
 	s.mu.Unlock()
-	reply := make(chan error, 1)
-	if !r.post(msg{kind: msgAdd, spec: &n, reply: reply}) {
+	req := &addRequest{spec: n, reply: make(chan error, 1)}
+	if !r.post(msg{kind: msgAdd, add: req}) {
 		return ErrSupervisorDone
 	}
 	select {
-	case err := <-reply:
+	case err := <-req.reply:
 		return err
 	case <-r.done:
 		return ErrSupervisorDone
+	}
+}
+
+type addRequest struct {
+	spec  *Spec
+	reply chan error
+}
+
+// adopt makes s the parent of sub, rejecting a cycle or a second parent,
+// in one step under treeMu.
+func (s *Supervisor) adopt(name string, sub *Supervisor) error {
+	bad := func(problem string) error { return &SpecError{Child: name, Field: "Service", Problem: problem} }
+	if err := sub.usable(); err != nil {
+		return bad("is a supervisor not created with sdk.New")
+	}
+	treeMu.Lock()
+	defer treeMu.Unlock()
+	for p := s; p != nil; p = p.parent {
+		if p == sub {
+			return bad("a supervisor cannot supervise itself or one of its ancestors")
+		}
+	}
+	if sub.parent != nil {
+		return bad("the supervisor is already supervised by " + sub.parent.path)
+	}
+	sub.parent = s
+	sub.setPath(s.path + "/" + name)
+	return nil
+}
+
+// disown undoes adopt for a nested supervisor whose Add failed.
+func (s *Supervisor) disown(sub *Supervisor) {
+	treeMu.Lock()
+	defer treeMu.Unlock()
+	if sub.parent == s {
+		sub.parent = nil
+		sub.setPath("/" + sub.name)
+	}
+}
+
+// setPath renames s and its declared nested supervisors. Callers hold
+// treeMu.
+func (s *Supervisor) setPath(path string) {
+	s.path = path
+	s.mu.Lock()
+	specs := s.specs
+	s.mu.Unlock()
+	for i := range specs {
+		if sub := nestedSupervisor(specs[i].Service); sub != nil {
+			sub.setPath(path + "/" + specs[i].Name)
+		}
 	}
 }
 
@@ -110,6 +206,9 @@ func (s *Supervisor) Add(spec Spec) error {
 // Before the first Serve it is the zero Health (not alive); after Serve
 // returns it is the final one, with the exit report.
 func (s *Supervisor) Health() lifecycle.Health {
+	if s.usable() != nil {
+		return lifecycle.Health{}
+	}
 	r := s.last.Load()
 	if r == nil {
 		return lifecycle.Health{}
@@ -119,85 +218,86 @@ func (s *Supervisor) Health() lifecycle.Health {
 
 // Close retires the metric series of the supervisor's last run, and of its
 // nested supervisors, so that a supervisor that is thrown away stops being
-// reported. It does not stop a running supervisor; call it after Serve has
-// returned. Until Close, a supervisor that ended keeps reporting its final
-// states, which is what alerting on a failed tree needs.
-func (s *Supervisor) Close() {
-	r := s.last.Load()
-	if r == nil {
-		return
+// reported. Until Close, a supervisor that ended keeps reporting its final
+// states, which is what alerting on a failed tree needs. Close returns
+// [ErrAlreadyRunning] and changes nothing while the supervisor serves; a
+// nested supervisor that still runs (abandoned by its parent) retires its
+// series when it ends.
+func (s *Supervisor) Close() error {
+	if err := s.usable(); err != nil {
+		return err
 	}
-	r.retire()
-}
-
-// checkNesting rejects a nested supervisor that would make the tree a
-// cycle, or that already has another parent.
-func (s *Supervisor) checkNesting(name string, sub *Supervisor) error {
-	bad := func(problem string) error { return &SpecError{Child: name, Field: "Service", Problem: problem} }
-	for p := s; p != nil; {
-		if p == sub {
-			return bad("a supervisor cannot supervise itself or one of its ancestors")
-		}
-		p.mu.Lock()
-		next := p.parent
-		p.mu.Unlock()
-		p = next
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.run != nil {
+		return ErrAlreadyRunning
 	}
-	sub.mu.Lock()
-	parent := sub.parent
-	sub.mu.Unlock()
-	if parent != nil && parent != s {
-		return bad("the supervisor is already supervised by " + parent.Path())
+	if r := s.last.Load(); r != nil {
+		r.retire()
 	}
 	return nil
 }
 
+// closeNested is Close for a nested supervisor, called by its parent's
+// retire: a nested supervisor that still runs retires when it ends.
+func (s *Supervisor) closeNested() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.run != nil {
+		s.closeAtEnd = true
+		return
+	}
+	if r := s.last.Load(); r != nil {
+		r.retire()
+	}
+}
+
 // Serve runs the supervisor until ctx is cancelled, a child returns
 // [ErrFatal], or the restart intensity is exceeded. Children start in
-// declaration order and stop in reverse order, each within its stop
-// timeout. Serve returns nil after a clean stop, a [*MeltdownError] or
-// [*FatalError] when the supervisor gave up, joined with an
-// [*AbandonedError] when children did not stop. Serve may be called again
-// after it returns (a parent restarts a nested supervisor that way); a
-// concurrent second call returns [ErrAlreadyRunning].
+// declaration order (each once its dependencies are up) and stop in
+// reverse start order, each within its stop timeout. Serve returns nil
+// after a clean stop, a [*MeltdownError] or [*FatalError] when the
+// supervisor gave up, joined with an [*AbandonedError] when children did
+// not stop. With a ctx that has already ended it starts nothing (its
+// report lists every child as never started) and returns ctx's cause. Serve may be called again after it returns (a
+// parent restarts a nested supervisor that way); a concurrent second call
+// returns [ErrAlreadyRunning].
 func (s *Supervisor) Serve(ctx context.Context) error {
 	r, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
-	return r.loop(ctx)
-}
-
-// setParent places s under parent in the tree; called by the parent's loop
-// before s starts serving.
-func (s *Supervisor) setParent(parent *Supervisor, path string) {
-	s.mu.Lock()
-	s.parent, s.path = parent, path
-	if !s.cfg.metricsSet && parent.cfg.metricsSet {
-		s.cfg.metrics, s.cfg.metricsSet = parent.cfg.metrics, true
+	err = r.loop(ctx)
+	r.flushHooks(context.Background())
+	if r.doa {
+		return errors.Join(context.Cause(ctx), err) // it never started
 	}
-	s.mu.Unlock()
+	return err
 }
 
 // chain returns this supervisor and its ancestors, and their hooks
 // flattened, once per Serve so that emitting an event takes no locks.
 func (s *Supervisor) chain() (sups []*Supervisor, hooks []func(Event)) {
-	for p := s; p != nil; {
+	treeMu.Lock()
+	defer treeMu.Unlock()
+	for p := s; p != nil; p = p.parent {
 		sups = append(sups, p)
 		hooks = append(hooks, p.cfg.hooks...)
-		p.mu.Lock()
-		next := p.parent
-		p.mu.Unlock()
-		p = next
 	}
 	return sups, hooks
 }
 
+// inherited returns the state metrics the supervisor reports through: its
+// own setting, or the nearest ancestor's.
 func (s *Supervisor) machineOptions() []lifecycle.Option {
-	if !s.cfg.metricsSet {
-		return nil
+	treeMu.Lock()
+	defer treeMu.Unlock()
+	for p := s; p != nil; p = p.parent {
+		if p.cfg.metricsSet {
+			return []lifecycle.Option{lifecycle.WithStateMetrics(p.cfg.metrics)}
+		}
 	}
-	return []lifecycle.Option{lifecycle.WithStateMetrics(s.cfg.metrics)}
+	return nil
 }
 
 // nestedSupervisor returns the supervisor behind a child's service when the
@@ -208,7 +308,9 @@ func nestedSupervisor(svc Service) *Supervisor {
 	case *Supervisor:
 		return v
 	case *Pool:
-		return v.sup
+		if v != nil {
+			return v.sup
+		}
 	}
 	return nil
 }

@@ -30,7 +30,7 @@ func runExample(t *testing.T, path string) string {
 	return out.String()
 }
 
-var firstBackoff = regexp.MustCompile(`(?m)^child_backoff /root/jobs/flaky attempt=1 →backoff delay=(\S+)`)
+var firstBackoff = regexp.MustCompile(`(?m)^child_backoff /root/jobs/flaky attempt=1 running→backoff delay=(\S+)`)
 
 // TestPolicyFromFile is the "change a policy without recompiling" check:
 // the flaky job's first backoff delay is the file's, and editing a copy of
@@ -58,7 +58,7 @@ func TestPolicyFromFile(t *testing.T) {
 		t.Fatalf("first backoff after editing the file: %v, want 40ms; output:\n%s", m, out)
 	}
 	// The second delay grows by the file's multiplier (jitter none).
-	if !strings.Contains(out, "child_backoff /root/jobs/flaky attempt=2 →backoff delay=80ms") {
+	if !strings.Contains(out, "child_backoff /root/jobs/flaky attempt=2 running→backoff delay=80ms") {
 		t.Errorf("no second backoff of 80ms; output:\n%s", out)
 	}
 	if !strings.Contains(out, "/root/jobs/flaky: done") || !strings.Contains(out, "/root/jobs/report: report written") {

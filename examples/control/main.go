@@ -1,6 +1,8 @@
 // Command control drives a running tree the way an operator would: every
 // command says who asked and why, shows up as an event, and returns once
-// it has taken effect.
+// it has taken effect. The events are read from a subscription, which has
+// them by the time the command returns (hooks see them a moment later, on
+// the tree's own goroutine).
 package main
 
 import (
@@ -10,7 +12,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"sync"
 
 	"github.com/supervisor-sdk/supervisor/sdk"
 )
@@ -24,20 +25,23 @@ func main() {
 
 func run(out io.Writer) error {
 	ctx := context.Background()
-	var mu sync.Mutex
-	say := func(format string, args ...any) {
-		mu.Lock()
-		defer mu.Unlock()
-		fmt.Fprintf(out, format+"\n", args...)
-	}
-	root, err := sdk.New("root", sdk.WithEventHook(func(e sdk.Event) {
-		switch e.Type {
-		case sdk.EventCommand, sdk.EventCommandDone, sdk.EventChildRunning, sdk.EventChildStopped:
-			say("  event: %s", e)
-		}
-	}))
+	root, err := sdk.New("root")
 	if err != nil {
 		return err
+	}
+	events := root.Subscribe(64)
+	defer events.Close()
+	say := func(format string, args ...any) {
+		// What happened so far first, in order.
+		for len(events.C()) > 0 {
+			switch e := <-events.C(); e.Type {
+			case sdk.EventCommand, sdk.EventCommandDone, sdk.EventChildRunning, sdk.EventChildStopped:
+				fmt.Fprintf(out, "  event: %s\n", e)
+			}
+		}
+		if format != "" {
+			fmt.Fprintf(out, format+"\n", args...)
+		}
 	}
 	for _, name := range []string{"ingest", "export"} {
 		if err := root.Add(sdk.Spec{Name: name, Service: sdk.ServiceFunc(idle)}); err != nil {
@@ -84,6 +88,7 @@ func run(out io.Writer) error {
 		states = append(states, fmt.Sprintf("%s=%s", c.Path, c.State))
 	}
 	say("report: cause=%s by=%s: %s", report.Cause, report.RequestedBy, strings.Join(states, " "))
+	say("")
 	return nil
 }
 

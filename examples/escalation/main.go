@@ -43,15 +43,16 @@ func run(out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := db.Add(sdk.Spec{Name: "client", Backoff: sdk.NoBackoff, Service: sdk.ServiceFunc(func(context.Context) error {
+	if err := db.Add(sdk.Spec{Name: "client", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(context.Context) error {
 		return errors.New("connection refused")
 	})}); err != nil {
 		return err
 	}
-	if err := root.Add(sdk.Spec{Name: "db", Backoff: sdk.NoBackoff, Service: db}); err != nil {
+	if err := root.Add(sdk.Spec{Name: "db", Backoff: sdk.NoBackoff(), Service: db}); err != nil {
 		return err
 	}
-	report, err := root.Run(context.Background())
+	err = root.Serve(context.Background())
+	report, _ := root.Wait(context.Background()) // at once: Serve has returned
 	fmt.Fprintf(out, "serve: meltdown=%v\n", errors.Is(err, sdk.ErrMeltdown))
 	b, _ := json.MarshalIndent(struct {
 		State, Cause, Error string

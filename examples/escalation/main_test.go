@@ -19,7 +19,7 @@ func TestEscalation(t *testing.T) {
 		t.Fatalf("err = %v, want a meltdown", err)
 	}
 	want := `meltdown /root/db cause="/root/db/client exceeded the restart intensity" err="connection refused"
-supervisor_state /root/db shutting_down→failed by="intensity" cause="meltdown: more than 2 restarts in 1m0s (last: /root/db/client)" err="sdk: supervisor /root/db: restart 3 within 1m0s would exceed the limit of 2 (meltdown)"
+supervisor_state /root/db shutting_down→failed cause="meltdown: more than 2 restarts in 1m0s (last: /root/db/client)" err="sdk: supervisor /root/db: restart 3 within 1m0s would exceed the limit of 2 (meltdown)"
 `
 	// /root/db melts down three times; the third failure of /root/db is
 	// /root's own meltdown.

@@ -1,0 +1,210 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/supervisor-sdk/supervisor/lifecycle"
+)
+
+// begin creates the run of one Serve call and declares its children;
+// nothing runs until the loop starts.
+func (s *Supervisor) begin(ctx context.Context) (*run, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
+	chain, hooks := s.chain()
+	mopts := s.machineOptions()
+	path := s.Path()
+
+	s.mu.Lock()
+	if s.run != nil {
+		s.mu.Unlock()
+		return nil, ErrAlreadyRunning
+	}
+	if err := checkDependencies(s.specs); err != nil {
+		s.mu.Unlock()
+		return nil, err // nothing has started
+	}
+	if prev := s.last.Load(); prev != nil {
+		prev.retire() // a new Serve reports under the same paths
+	}
+	lc, err := lifecycle.New(lifecycle.KindSupervisor, path, mopts...)
+	if err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
+	r := &run{
+		s:         s,
+		cfg:       &s.cfg,
+		path:      path,
+		lc:        lc,
+		chain:     chain,
+		hooks:     hooks,
+		mopts:     mopts,
+		base:      context.WithoutCancel(ctx),
+		mailbox:   make(chan msg, 64),
+		done:      make(chan struct{}),
+		byName:    make(map[string]*child, len(s.specs)),
+		window:    newRestartWindow(s.cfg.intensity),
+		startup:   true,
+		startDone: make(chan struct{}),
+		hurry:     make(chan struct{}),
+	}
+	// A nested supervisor is served with its parent's attempt context:
+	// it emits into its root's feed, so the whole tree is numbered and
+	// delivered in one order.
+	if a := attemptFrom(ctx); a != nil && len(chain) > 1 && a.r.s == chain[1] {
+		r.feed = a.r.feed
+		r.parentAttempt = a
+	} else {
+		r.feed, r.ownsFeed = newFeed(s.cfg.feedLimit), true
+	}
+	s.run = r
+	s.last.Store(r)
+	specs := s.specs
+	s.mu.Unlock()
+
+	for i := range specs {
+		c, err := r.declare(specs[i])
+		if err != nil {
+			r.finish()
+			return nil, err
+		}
+		r.holdIfStillRunning(c)
+	}
+	return r, nil
+}
+
+// declare creates the loop's record of a child, and its lifecycle.
+func (r *run) declare(spec Spec) (*child, error) {
+	path := r.path + "/" + spec.Name
+	lc, err := lifecycle.New(lifecycle.KindChild, path, r.mopts...)
+	if err != nil {
+		return nil, err
+	}
+	r.declared++
+	c := &child{spec: spec, path: path, lc: lc, declared: r.declared}
+	c.backoff.init(c.spec.Backoff, r.cfg.rand)
+	r.children = append(r.children, c)
+	r.byName[spec.Name] = c
+	r.pendingN++ // a new lifecycle is starting
+	r.emit(Event{Type: EventChildAdded, Path: path, To: lifecycle.StateStarting})
+	return c, nil
+}
+
+// holdIfStillRunning keeps a child from starting while an attempt that an
+// earlier run abandoned is still inside its Serve: the same service must
+// never run twice at once. The child ends failed, and the report says why.
+func (r *run) holdIfStillRunning(c *child) {
+	r.s.mu.Lock()
+	old := r.s.stuck[c.spec.Name]
+	if old != nil && !old.inServe.Load() {
+		delete(r.s.stuck, c.spec.Name)
+		old = nil
+	}
+	r.s.mu.Unlock()
+	if old == nil || c.spec.ReplaceStuck {
+		return
+	}
+	err := fmt.Errorf("sdk: not started: an attempt of %s abandoned by an earlier run is still running", c.path)
+	c.lastErr = err
+	r.lost = append(r.lost, c.path)
+	c.outcome = OutcomeAbandoned
+	r.emit(Event{Type: EventChildAbandoned, Path: c.path, Cause: "an earlier run's attempt is still running", Err: err})
+	r.end(c, lifecycle.ExitReport{State: lifecycle.StateFailed, Phase: "startup", Reason: err.Error()})
+}
+
+// finish releases what the run holds once its supervisor has ended, and
+// returns what Serve returns.
+func (r *run) finish() error {
+	r.result = r.err
+	if len(r.lost) > 0 {
+		r.result = errors.Join(r.result, &AbandonedError{Children: r.lost})
+	}
+	r.endSeq = r.feed.last()
+	s := r.s
+	s.mu.Lock()
+	for _, c := range r.children {
+		if c.stuck != nil {
+			if s.stuck == nil {
+				s.stuck = make(map[string]*runner)
+			}
+			s.stuck[c.spec.Name] = c.stuck
+		}
+		retireRunner(c.rn)
+		c.stopTimers()
+		if c.stop.timer != nil {
+			c.stop.timer.Stop()
+		}
+	}
+	if r.shut != nil && r.shut.timer != nil {
+		r.shut.timer.Stop()
+	}
+	for _, p := range r.plans {
+		p.disarm()
+	}
+	s.run = nil
+	closeAtEnd := s.closeAtEnd
+	s.closeAtEnd = false
+	close(r.done)
+	s.mu.Unlock()
+	if closeAtEnd {
+		r.retire()
+	}
+	if r.ownsFeed {
+		r.feed.close()
+	}
+	return r.result
+}
+
+// flushHooks waits, bounded by ctx, until the tree's hooks have seen the
+// run's last event. A shutdown whose deadline passed cuts the wait short:
+// a hook that never returns must not keep anyone from getting out.
+func (r *run) flushHooks(ctx context.Context) error {
+	if !r.ownsFeed {
+		return nil // the root's Serve flushes the tree's feed
+	}
+	return r.feed.flush(ctx, r.endSeq, r.hurry)
+}
+
+// retire closes the run's lifecycle machines, so their metric series
+// disappear, and those of its nested supervisors. Only a finished run is
+// retired, so nothing else touches its children any more.
+func (r *run) retire() {
+	r.lc.Close()
+	for _, c := range r.children {
+		c.lc.Close()
+		if sub := nestedSupervisor(c.spec.Service); sub != nil {
+			sub.closeNested()
+		}
+	}
+}
+
+// onAdd declares a child added while the supervisor serves, and starts it
+// once its dependencies are up.
+func (r *run) onAdd(req *addRequest) error {
+	spec := *req.spec
+	if r.shut != nil {
+		return ErrSupervisorDone
+	}
+	if _, dup := r.byName[spec.Name]; dup {
+		return &SpecError{Child: spec.Name, Field: "Name", Problem: "is already used by a sibling"}
+	}
+	for i, d := range spec.DependsOn {
+		if r.byName[d] == nil {
+			return &SpecError{Child: spec.Name, Field: fmt.Sprintf("DependsOn[%d]", i), Problem: fmt.Sprintf("%s is not a sibling", quoteName(d))}
+		}
+	}
+	c, err := r.declare(spec)
+	if err != nil {
+		return err
+	}
+	r.s.mu.Lock()
+	r.s.specs = append(r.s.specs, spec)
+	r.s.names[spec.Name] = struct{}{}
+	r.s.mu.Unlock()
+	r.launchWhenDepsUp(c, "added")
+	return nil
+}
