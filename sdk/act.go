@@ -74,7 +74,7 @@ func (r *run) act(c *child, x *classified, d action) {
 	case actFatal:
 		r.endOwn(c, x)
 		r.releaseStop(c, st)
-		r.beginShutdown(&StopCause{Kind: StopShutdown, Cause: CauseFatal, RequestedBy: c.path, Reason: "fatal error from child: " + x.err.Error(), Origin: c.path},
+		r.beginShutdown(&StopCause{kind: stopShutdown, Cause: CauseFatal, RequestedBy: c.path, Reason: "fatal error from child: " + x.err.Error(), Origin: c.path},
 			lifecycle.StateFailed, &FatalError{Child: c.path, Err: x.err})
 	case actMeltdown:
 		r.endOwn(c, x)
@@ -82,7 +82,7 @@ func (r *run) act(c *child, x *classified, d action) {
 		now := time.Now()
 		r.emit(Event{Type: EventMeltdown, Path: r.path, Origin: c.path, Err: x.err,
 			Cause: c.path + " exceeded the restart intensity"})
-		r.beginShutdown(&StopCause{Kind: StopShutdown, Cause: CauseMeltdown, RequestedBy: r.path, Origin: c.path,
+		r.beginShutdown(&StopCause{kind: stopShutdown, Cause: CauseMeltdown, RequestedBy: r.path, Origin: c.path,
 			Reason: fmt.Sprintf("meltdown: more than %d restarts in %s (last: %s)", r.cfg.intensity.MaxRestarts, r.cfg.intensity.Period, c.path)},
 			lifecycle.StateFailed, &MeltdownError{Path: r.path, Restarts: r.window.count(now), Intensity: r.cfg.intensity})
 	case actRestart:
@@ -266,6 +266,6 @@ func (r *run) autoShutdown(c *child) {
 	default:
 		return
 	}
-	r.beginShutdown(&StopCause{Kind: StopShutdown, Cause: CauseAutoShutdown, RequestedBy: c.path, Origin: c.path, Reason: "significant child " + c.path + " ended"},
+	r.beginShutdown(&StopCause{kind: stopShutdown, Cause: CauseAutoShutdown, RequestedBy: c.path, Origin: c.path, Reason: "significant child " + c.path + " ended"},
 		lifecycle.StateCompleted, nil)
 }

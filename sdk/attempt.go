@@ -182,9 +182,9 @@ func (r *run) judge(a *attemptCtx, x *exitMsg) {
 // ownKind classifies the exit from the attempt's own view.
 func (x *exitMsg) ownKind() ExitKind {
 	switch {
-	case x.saw != nil && x.saw.Kind == StopStale:
+	case x.saw != nil && x.saw.kind == stopStale:
 		return ExitStale
-	case x.saw != nil && x.saw.Kind == StopStartTimeout:
+	case x.saw != nil && x.saw.kind == stopStartTimeout:
 		return ExitError
 	case x.panic != nil:
 		return ExitPanic

@@ -30,7 +30,7 @@ func TestIllegalTransitionIsABug(t *testing.T) {
 		require.Equal(t, lifecycle.StateRunning, c.state(), "and nothing changed")
 		forgetBugs(n) // this one was on purpose
 
-		r.beginShutdown(&StopCause{Kind: StopShutdown, Cause: CauseOperator, RequestedBy: "test", Reason: "done"}, lifecycle.StateCompleted, nil)
+		r.beginShutdown(&StopCause{kind: stopShutdown, Cause: CauseOperator, RequestedBy: "test", Reason: "done"}, lifecycle.StateCompleted, nil)
 		drive(r, func(msg) bool { return false })
 		r.finish()
 	})

@@ -33,7 +33,7 @@ func classify(c *child, x *exitMsg, now time.Time) classified {
 		switch sc := c.stop.cause; {
 		case !sc.failure() || c.stop.cmd != nil: // a command took a failure stop over
 			out.kind, out.stopped = ExitStopped, sc
-		case x.saw == sc && sc.Kind == StopStale:
+		case x.saw == sc && sc.kind == stopStale:
 			out.kind, out.err = ExitStale, sc.Err
 		case x.saw == sc:
 			out.kind, out.err = ExitError, sc.Err

@@ -200,14 +200,14 @@ func (r *run) onControl(cmd *command) {
 
 // stopCause is what the stopped attempt is told.
 func (cmd *command) stopCause() *StopCause {
-	k := StopRestart
+	k := stopRestart
 	switch cmd.op {
 	case opRemove:
-		k = StopRemove
+		k = stopRemove
 	case opPause:
-		k = StopPause
+		k = stopPause
 	}
-	return &StopCause{Kind: k, RequestedBy: cmd.by, Reason: cmd.reason}
+	return &StopCause{kind: k, RequestedBy: cmd.by, Reason: cmd.reason}
 }
 
 // finishCommand completes the command once nothing of c runs. lost says

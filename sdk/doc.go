@@ -42,19 +42,19 @@
 // attempt is a [*StopCause] that matches [ErrStopped], the sentinel of its
 // kind and, for a shutdown, that of its cause:
 //
-//	stop                                     StopCause.Kind    errors.Is (besides ErrStopped)
-//	Shutdown, NotifyShutdown                 StopShutdown      ErrShutdown
-//	Serve's context ended / parent stopped   StopShutdown      ErrShutdown, ErrContextDone, the context's cause
-//	meltdown                                 StopShutdown      ErrShutdown, ErrMeltdown
-//	a child returned ErrFatal                StopShutdown      ErrShutdown (Cause CauseFatal)
-//	significant children ended               StopShutdown      ErrShutdown, ErrAutoShutdown
-//	the start failed                         StopShutdown      ErrShutdown, ErrStartFailed
-//	a sibling's exit restarts the scope      StopScopeRestart  ErrScopeRestart
-//	Restart                                  StopRestart       ErrRestartRequested
-//	Remove                                   StopRemove        ErrRemoved
-//	Pause                                    StopPause         ErrPaused
-//	no heartbeat within StaleAfter           StopStale         ErrStale (a failure)
-//	not ready within StartTimeout            StopStartTimeout  ErrStartTimeout (a failure)
+//	stop                                     errors.Is (besides ErrStopped)
+//	Shutdown, NotifyShutdown                 ErrShutdown
+//	Serve's context ended / parent stopped   ErrShutdown, ErrContextDone, the context's cause
+//	meltdown                                 ErrShutdown, ErrMeltdown
+//	a child returned ErrFatal                ErrShutdown (Cause CauseFatal)
+//	significant children ended               ErrShutdown, ErrAutoShutdown
+//	the start failed                         ErrShutdown, ErrStartFailed
+//	a sibling's exit restarts the scope      ErrScopeRestart
+//	Restart                                  ErrRestartRequested
+//	Remove                                   ErrRemoved
+//	Pause                                    ErrPaused
+//	no heartbeat within StaleAfter           ErrStale (a failure)
+//	not ready within StartTimeout            ErrStartTimeout (a failure)
 //
 // The StopCause also says who asked and why, and which child's exit led to
 // the stop ([StopCause.Origin]). An attempt that returned on its own

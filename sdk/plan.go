@@ -74,7 +74,7 @@ func (r *run) scopeRestart(c *child, scope []*child, delay time.Duration) {
 		}
 	}
 	if p == nil {
-		p = &restartPlan{cause: &StopCause{Kind: StopScopeRestart, RequestedBy: r.path, Origin: c.path,
+		p = &restartPlan{cause: &StopCause{kind: stopScopeRestart, RequestedBy: r.path, Origin: c.path,
 			Reason: c.path + " exited (" + c.why.String() + ")"}}
 		r.plans = append(r.plans, p)
 	}

@@ -97,7 +97,7 @@ func TestPlanTimerSupersededByMerge(t *testing.T) {
 		require.Equal(t, int64(2), aRuns.Load())
 		require.Equal(t, 1100*time.Millisecond, time.Since(begin))
 
-		r.beginShutdown(&StopCause{Kind: StopShutdown, Cause: CauseOperator, RequestedBy: "test", Reason: "done"}, lifecycle.StateCompleted, nil)
+		r.beginShutdown(&StopCause{kind: stopShutdown, Cause: CauseOperator, RequestedBy: "test", Reason: "done"}, lifecycle.StateCompleted, nil)
 		drive(r, exitsFirst)
 		require.False(t, r.lc.Alive())
 		r.finish()

@@ -150,7 +150,7 @@ func (r *run) loop(ctx context.Context) error {
 // onContextDone shuts the supervisor down because the context it was
 // served with ended: its children's causes wrap that context's cause.
 func (r *run) onContextDone(cause error) {
-	sc := &StopCause{Kind: StopShutdown, Cause: CauseContext, RequestedBy: "context", Reason: "context ended: " + cause.Error(), Err: cause}
+	sc := &StopCause{kind: stopShutdown, Cause: CauseContext, RequestedBy: "context", Reason: "context ended: " + cause.Error(), Err: cause}
 	var parent *StopCause
 	if errors.As(cause, &parent) {
 		// A nested supervisor stopped by its parent: the parent's reason

@@ -39,7 +39,7 @@ func (s *Supervisor) Start(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	cause := context.Cause(ctx)
-	r.post(msg{kind: msgShutdown, ctl: &command{op: opShutdown, cause: &StopCause{Kind: StopShutdown, Cause: CauseContext,
+	r.post(msg{kind: msgShutdown, ctl: &command{op: opShutdown, cause: &StopCause{kind: stopShutdown, Cause: CauseContext,
 		RequestedBy: "start", Reason: "the start's context ended", Err: cause}}})
 	return cause
 }
@@ -74,7 +74,7 @@ func (s *Supervisor) shutdown(ctx context.Context, cause Cause, by, reason strin
 		}
 		return nil, ErrNotStarted
 	}
-	sc := &StopCause{Kind: StopShutdown, Cause: cause, RequestedBy: by, Reason: reason}
+	sc := &StopCause{kind: stopShutdown, Cause: cause, RequestedBy: by, Reason: reason}
 	deadline, _ := ctx.Deadline()
 	if _, err := r.postCtx(ctx, msg{kind: msgShutdown, ctl: &command{op: opShutdown, cause: sc, deadline: deadline}}); err == nil {
 		select {

@@ -78,7 +78,7 @@ func notifyShutdown(s *Supervisor, ch <-chan os.Signal) (stop func()) {
 					// promptly when stopped.
 					graceful = r
 					r.post(msg{kind: msgShutdown, ctl: &command{op: opShutdown,
-						cause: &StopCause{Kind: StopShutdown, Cause: CauseSignal, RequestedBy: "signal", Reason: reason}}})
+						cause: &StopCause{kind: stopShutdown, Cause: CauseSignal, RequestedBy: "signal", Reason: reason}}})
 				default:
 					// Second signal: an already-expired deadline makes the
 					// loop abandon the children that are still running.

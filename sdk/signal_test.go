@@ -85,7 +85,7 @@ func expiredDeadlineHangs(t *testing.T) bool {
 	r, err := s.begin(context.Background())
 	require.NoError(t, err)
 	r.startChildren()
-	r.beginShutdown(&StopCause{Kind: StopShutdown, Cause: CauseOperator, RequestedBy: "test", Reason: "probe"}, lifecycle.StateCompleted, nil)
+	r.beginShutdown(&StopCause{kind: stopShutdown, Cause: CauseOperator, RequestedBy: "test", Reason: "probe"}, lifecycle.StateCompleted, nil)
 	r.tighten(time.Now())
 	hangs := r.report == nil
 	close(release)

@@ -214,7 +214,7 @@ func (r *run) checkStarted() {
 func (r *run) startFailed(c *child, err error) {
 	se := &StartError{Child: c.path, Err: err}
 	r.failStarting(se)
-	r.beginShutdown(&StopCause{Kind: StopShutdown, Cause: CauseStartFailure, RequestedBy: c.path, Reason: se.Error(), Origin: c.path},
+	r.beginShutdown(&StopCause{kind: stopShutdown, Cause: CauseStartFailure, RequestedBy: c.path, Reason: se.Error(), Origin: c.path},
 		lifecycle.StateFailed, se)
 }
 
@@ -269,7 +269,7 @@ func (r *run) onStartTimeout(c *child, attempt uint64) {
 		r.startFailed(c, err)
 		return
 	}
-	r.stop(c, &StopCause{Kind: StopStartTimeout, RequestedBy: "supervisor", Reason: err.Error(), Origin: c.path, Err: err}, nil, nil)
+	r.stop(c, &StopCause{kind: stopStartTimeout, RequestedBy: "supervisor", Reason: err.Error(), Origin: c.path, Err: err}, nil, nil)
 }
 
 func (r *run) onStaleCheck(c *child, attempt uint64) {
@@ -287,5 +287,5 @@ func (r *run) onStaleCheck(c *child, attempt uint64) {
 	}
 	err := fmt.Errorf("%w: last heartbeat %s ago (stale after %s)", ErrStale, time.Since(last).Round(time.Millisecond), c.spec.StaleAfter)
 	r.emit(Event{Type: EventChildStale, Path: c.path, Attempt: c.attempt, Err: err})
-	r.stop(c, &StopCause{Kind: StopStale, RequestedBy: "supervisor", Reason: err.Error(), Origin: c.path, Err: err}, nil, nil)
+	r.stop(c, &StopCause{kind: stopStale, RequestedBy: "supervisor", Reason: err.Error(), Origin: c.path, Err: err}, nil, nil)
 }

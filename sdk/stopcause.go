@@ -5,40 +5,32 @@ import (
 	"fmt"
 )
 
-// StopKind says what the supervisor is doing to a child when it stops the
-// child's attempt.
-type StopKind uint8
+// stopKind says what the supervisor is doing to a child when it stops the
+// child's attempt. Users tell kinds apart with errors.Is and the sentinels
+// below; [StopCause.Kind] gives the label for telemetry and logs.
+type stopKind uint8
 
 const (
-	// StopShutdown: the supervisor is shutting down and the child will not
-	// run again under it; [StopCause.Cause] says why the supervisor shuts
-	// down.
-	StopShutdown StopKind = iota + 1
-	// StopScopeRestart: a sibling's exit restarts the child's strategy
-	// scope (one_for_all, rest_for_one); the child runs again once its
-	// scope has stopped. [StopCause.Origin] names the sibling.
-	StopScopeRestart
-	// StopRestart: an operator asked for a restart ([Supervisor.Restart]).
-	StopRestart
-	// StopRemove: an operator removed the child ([Supervisor.Remove]).
-	StopRemove
-	// StopPause: an operator paused the child ([Supervisor.Pause]).
-	StopPause
-	// StopStale: the child sent no [Heartbeat] within its StaleAfter. It is
-	// a failure, handled by the child's restart type.
-	StopStale
-	// StopStartTimeout: the child did not signal [Ready] within its
-	// StartTimeout after the supervisor's start. It is a failure, handled by
-	// the child's restart type.
-	StopStartTimeout
+	// stopShutdown: the supervisor is shutting down; Cause says why.
+	stopShutdown stopKind = iota + 1
+	// stopScopeRestart: a sibling's exit restarts the child's scope.
+	stopScopeRestart
+	// stopRestart, stopRemove, stopPause: an operator's command.
+	stopRestart
+	stopRemove
+	stopPause
+	// stopStale and stopStartTimeout are failures of the child, handled
+	// by its restart type.
+	stopStale
+	stopStartTimeout
 )
 
 var stopKindLabels = [...]string{
-	StopShutdown: "shutdown", StopScopeRestart: "scope_restart", StopRestart: "restart",
-	StopRemove: "remove", StopPause: "pause", StopStale: "stale", StopStartTimeout: "start_timeout",
+	stopShutdown: "shutdown", stopScopeRestart: "scope_restart", stopRestart: "restart",
+	stopRemove: "remove", stopPause: "pause", stopStale: "stale", stopStartTimeout: "start_timeout",
 }
 
-func (k StopKind) String() string {
+func (k stopKind) String() string {
 	if k > 0 && int(k) < len(stopKindLabels) {
 		return stopKindLabels[k]
 	}
@@ -48,8 +40,8 @@ func (k StopKind) String() string {
 // Sentinels matched by a [*StopCause], one per way an attempt can be
 // stopped; every StopCause also matches [ErrStopped].
 var (
-	// ErrShutdown is matched by the cause of every stop of kind
-	// [StopShutdown], whatever the shutdown's [Cause].
+	// ErrShutdown is matched by the cause of every stop of a shutting-down
+	// supervisor, whatever the shutdown's [Cause].
 	ErrShutdown = errors.New("sdk: supervisor shutting down")
 	// ErrContextDone is matched when the supervisor shuts down because the
 	// context it was served with ended (its caller cancelled it, or its
@@ -62,13 +54,18 @@ var (
 	// child that declares readiness failed before it became ready), by the
 	// stop causes of the siblings it started and by a [*StartError].
 	ErrStartFailed = errors.New("sdk: supervisor start failed")
-	// ErrScopeRestart is matched by a stop of kind [StopScopeRestart].
+	// ErrScopeRestart is matched when a sibling's exit restarts the
+	// child's strategy scope (one_for_all, rest_for_one): the child runs
+	// again once its scope has stopped.
 	ErrScopeRestart = errors.New("sdk: restarted with a sibling")
-	// ErrRestartRequested is matched by a stop of kind [StopRestart].
+	// ErrRestartRequested is matched when an operator asked for a restart
+	// ([Supervisor.Restart]).
 	ErrRestartRequested = errors.New("sdk: restart requested")
-	// ErrRemoved is matched by a stop of kind [StopRemove].
+	// ErrRemoved is matched when an operator removed the child
+	// ([Supervisor.Remove]).
 	ErrRemoved = errors.New("sdk: removed")
-	// ErrPaused is matched by a stop of kind [StopPause].
+	// ErrPaused is matched when an operator paused the child
+	// ([Supervisor.Pause]).
 	ErrPaused = errors.New("sdk: paused")
 )
 
@@ -77,25 +74,25 @@ var (
 // child. It matches [ErrStopped], the sentinel of its kind, and for a
 // shutdown the sentinel of its cause, with [errors.Is]:
 //
-//	stop                                     Kind              matches (besides ErrStopped)
-//	Shutdown, NotifyShutdown                 StopShutdown      ErrShutdown
-//	Serve's context ended / parent stopped   StopShutdown      ErrShutdown, ErrContextDone, and the context's cause (Unwrap)
-//	meltdown (restart intensity)             StopShutdown      ErrShutdown, ErrMeltdown; Origin: the child whose exit was one too many
-//	a child returned ErrFatal                StopShutdown      ErrShutdown; Cause CauseFatal; Origin: that child
-//	significant children ended               StopShutdown      ErrShutdown, ErrAutoShutdown; Origin: the child that ended last
-//	the supervisor's start failed            StopShutdown      ErrShutdown, ErrStartFailed; Origin: the child that failed
-//	a sibling's exit restarts the scope      StopScopeRestart  ErrScopeRestart; Origin: the sibling
-//	Restart                                  StopRestart       ErrRestartRequested
-//	Remove                                   StopRemove        ErrRemoved
-//	Pause                                    StopPause         ErrPaused
-//	no heartbeat within StaleAfter           StopStale         ErrStale (a failure; Unwrap gives the detail)
-//	not ready within StartTimeout            StopStartTimeout  ErrStartTimeout (a failure)
+//	stop                                     Kind()          matches (besides ErrStopped)
+//	Shutdown, NotifyShutdown                 shutdown        ErrShutdown
+//	Serve's context ended / parent stopped   shutdown        ErrShutdown, ErrContextDone, and the context's cause (Unwrap)
+//	meltdown (restart intensity)             shutdown        ErrShutdown, ErrMeltdown; Origin: the child whose exit was one too many
+//	a child returned ErrFatal                shutdown        ErrShutdown; Cause CauseFatal; Origin: that child
+//	significant children ended               shutdown        ErrShutdown, ErrAutoShutdown; Origin: the child that ended last
+//	the supervisor's start failed            shutdown        ErrShutdown, ErrStartFailed; Origin: the child that failed
+//	a sibling's exit restarts the scope      scope_restart   ErrScopeRestart; Origin: the sibling
+//	Restart                                  restart         ErrRestartRequested
+//	Remove                                   remove          ErrRemoved
+//	Pause                                    pause           ErrPaused
+//	no heartbeat within StaleAfter           stale           ErrStale (a failure; Unwrap gives the detail)
+//	not ready within StartTimeout            start_timeout   ErrStartTimeout (a failure)
 //
 // A StopCause is shared by every attempt stopped for the same reason and
 // must not be modified.
 type StopCause struct {
-	Kind StopKind
-	// Cause classifies a shutdown, for Kind StopShutdown.
+	kind stopKind
+	// Cause classifies a shutdown.
 	Cause Cause
 	// RequestedBy and Reason are who asked and why: the operator's words
 	// for a command or a shutdown, the supervisor's for its own decisions.
@@ -104,14 +101,19 @@ type StopCause struct {
 	// did.
 	Origin string
 	// Err is the underlying cause: the ended context's cause for
-	// CauseContext and CauseParent, the failure for StopStale and
-	// StopStartTimeout.
+	// CauseContext and CauseParent, the failure for a missed heartbeat or
+	// start timeout.
 	Err error
 }
 
+// Kind is the stop's label, as the table above gives it: shutdown,
+// scope_restart, restart, remove, pause, stale or start_timeout. It is
+// bounded, for telemetry.
+func (c *StopCause) Kind() string { return c.kind.String() }
+
 func (c *StopCause) Error() string {
-	s := "sdk: stopped by supervisor: " + c.Kind.String()
-	if c.Kind == StopShutdown && c.Cause != "" {
+	s := "sdk: stopped by supervisor: " + c.kind.String()
+	if c.kind == stopShutdown && c.Cause != "" {
 		s += " (" + string(c.Cause) + ")"
 	}
 	if c.RequestedBy != "" {
@@ -120,7 +122,7 @@ func (c *StopCause) Error() string {
 	if c.Reason != "" {
 		s += ": " + c.Reason
 	}
-	if c.Err != nil && (c.Kind != StopShutdown || c.Cause == CauseContext || c.Cause == CauseParent) {
+	if c.Err != nil && (c.kind != stopShutdown || c.Cause == CauseContext || c.Cause == CauseParent) {
 		s += ": " + c.Err.Error()
 	}
 	return s
@@ -135,8 +137,8 @@ func (c *StopCause) Is(target error) bool {
 	if target == ErrStopped {
 		return true
 	}
-	switch c.Kind {
-	case StopShutdown:
+	switch c.kind {
+	case stopShutdown:
 		if target == ErrShutdown {
 			return true
 		}
@@ -150,17 +152,17 @@ func (c *StopCause) Is(target error) bool {
 		case CauseStartFailure:
 			return target == ErrStartFailed
 		}
-	case StopScopeRestart:
+	case stopScopeRestart:
 		return target == ErrScopeRestart
-	case StopRestart:
+	case stopRestart:
 		return target == ErrRestartRequested
-	case StopRemove:
+	case stopRemove:
 		return target == ErrRemoved
-	case StopPause:
+	case stopPause:
 		return target == ErrPaused
-	case StopStale:
+	case stopStale:
 		return target == ErrStale
-	case StopStartTimeout:
+	case stopStartTimeout:
 		return target == ErrStartTimeout
 	}
 	return false
@@ -171,4 +173,4 @@ func (c *StopCause) ErrorType() string { return "stopped" }
 
 // failure reports whether the stop is a failure of the child (handled by
 // its restart type) rather than a decision about it.
-func (c *StopCause) failure() bool { return c.Kind == StopStale || c.Kind == StopStartTimeout }
+func (c *StopCause) failure() bool { return c.kind == stopStale || c.kind == stopStartTimeout }

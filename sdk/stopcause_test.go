@@ -55,14 +55,14 @@ func TestStopCauses(t *testing.T) {
 		// run builds and drives a tree in which child "v" is stopped, and
 		// returns the cause "v" saw.
 		run  func(t *testing.T, c *causes) error
-		kind sdk.StopKind
+		kind string
 		sc   sdk.Cause
 		is   []error
 		by   string
 		why  string
 		from string // Origin
 	}{
-		{name: "shutdown", kind: sdk.StopShutdown, sc: sdk.CauseOperator, is: []error{sdk.ErrShutdown}, by: "ops", why: "deploy",
+		{name: "shutdown", kind: "shutdown", sc: sdk.CauseOperator, is: []error{sdk.ErrShutdown}, by: "ops", why: "deploy",
 			run: func(t *testing.T, c *causes) error {
 				s := newSup(t, "r")
 				add(t, s, sdk.Spec{Name: "v", Service: c.idle("v")})
@@ -71,7 +71,7 @@ func TestStopCauses(t *testing.T) {
 				require.NoError(t, err)
 				return c.first(t, "v")
 			}},
-		{name: "context", kind: sdk.StopShutdown, sc: sdk.CauseContext, is: []error{sdk.ErrShutdown, sdk.ErrContextDone, errParent}, by: "context",
+		{name: "context", kind: "shutdown", sc: sdk.CauseContext, is: []error{sdk.ErrShutdown, sdk.ErrContextDone, errParent}, by: "context",
 			run: func(t *testing.T, c *causes) error {
 				s := newSup(t, "r")
 				add(t, s, sdk.Spec{Name: "v", Service: c.idle("v")})
@@ -83,7 +83,7 @@ func TestStopCauses(t *testing.T) {
 				require.NoError(t, <-done)
 				return c.first(t, "v")
 			}},
-		{name: "parent", kind: sdk.StopShutdown, sc: sdk.CauseParent, is: []error{sdk.ErrShutdown, sdk.ErrContextDone}, by: "parent", why: "deploy",
+		{name: "parent", kind: "shutdown", sc: sdk.CauseParent, is: []error{sdk.ErrShutdown, sdk.ErrContextDone}, by: "parent", why: "deploy",
 			run: func(t *testing.T, c *causes) error {
 				root, sub := newSup(t, "root"), newSup(t, "sub")
 				add(t, sub, sdk.Spec{Name: "v", Service: c.idle("v")})
@@ -99,7 +99,7 @@ func TestStopCauses(t *testing.T) {
 				require.Equal(t, "ops", sc.RequestedBy)
 				return cause
 			}},
-		{name: "meltdown", kind: sdk.StopShutdown, sc: sdk.CauseMeltdown, is: []error{sdk.ErrShutdown, sdk.ErrMeltdown}, by: "/r", from: "/r/crash",
+		{name: "meltdown", kind: "shutdown", sc: sdk.CauseMeltdown, is: []error{sdk.ErrShutdown, sdk.ErrMeltdown}, by: "/r", from: "/r/crash",
 			run: func(t *testing.T, c *causes) error {
 				s := newSup(t, "r", sdk.WithIntensity(sdk.Intensity{MaxRestarts: 0, Period: time.Minute}))
 				add(t, s, sdk.Spec{Name: "v", Service: c.idle("v")}, sdk.Spec{Name: "crash", Service: failing(1, errBoom, new(atomic.Int64))})
@@ -107,7 +107,7 @@ func TestStopCauses(t *testing.T) {
 				require.ErrorIs(t, sv.wait(), sdk.ErrMeltdown)
 				return c.first(t, "v")
 			}},
-		{name: "fatal", kind: sdk.StopShutdown, sc: sdk.CauseFatal, is: []error{sdk.ErrShutdown}, by: "/r/bad", from: "/r/bad",
+		{name: "fatal", kind: "shutdown", sc: sdk.CauseFatal, is: []error{sdk.ErrShutdown}, by: "/r/bad", from: "/r/bad",
 			run: func(t *testing.T, c *causes) error {
 				s := newSup(t, "r")
 				add(t, s, sdk.Spec{Name: "v", Service: c.idle("v")}, sdk.Spec{Name: "bad", Service: failing(1, sdk.ErrFatal, new(atomic.Int64))})
@@ -115,7 +115,7 @@ func TestStopCauses(t *testing.T) {
 				require.ErrorIs(t, sv.wait(), sdk.ErrFatal)
 				return c.first(t, "v")
 			}},
-		{name: "auto_shutdown", kind: sdk.StopShutdown, sc: sdk.CauseAutoShutdown, is: []error{sdk.ErrShutdown, sdk.ErrAutoShutdown}, by: "/r/job", from: "/r/job",
+		{name: "auto_shutdown", kind: "shutdown", sc: sdk.CauseAutoShutdown, is: []error{sdk.ErrShutdown, sdk.ErrAutoShutdown}, by: "/r/job", from: "/r/job",
 			run: func(t *testing.T, c *causes) error {
 				s := newSup(t, "r", sdk.WithAutoShutdown(sdk.AnySignificant))
 				add(t, s, sdk.Spec{Name: "v", Service: c.idle("v")},
@@ -123,7 +123,7 @@ func TestStopCauses(t *testing.T) {
 				require.NoError(t, serve(t, s).wait())
 				return c.first(t, "v")
 			}},
-		{name: "start_failure", kind: sdk.StopShutdown, sc: sdk.CauseStartFailure, is: []error{sdk.ErrShutdown, sdk.ErrStartFailed}, by: "/r/db", from: "/r/db",
+		{name: "start_failure", kind: "shutdown", sc: sdk.CauseStartFailure, is: []error{sdk.ErrShutdown, sdk.ErrStartFailed}, by: "/r/db", from: "/r/db",
 			run: func(t *testing.T, c *causes) error {
 				s := newSup(t, "r")
 				add(t, s, sdk.Spec{Name: "v", Service: c.idle("v")},
@@ -134,7 +134,7 @@ func TestStopCauses(t *testing.T) {
 				require.ErrorAs(t, err, &se)
 				return c.first(t, "v")
 			}},
-		{name: "scope_restart", kind: sdk.StopScopeRestart, is: []error{sdk.ErrScopeRestart}, by: "/r", from: "/r/crash",
+		{name: "scope_restart", kind: "scope_restart", is: []error{sdk.ErrScopeRestart}, by: "/r", from: "/r/crash",
 			run: func(t *testing.T, c *causes) error {
 				s := newSup(t, "r", sdk.WithStrategy(sdk.OneForAll))
 				add(t, s, sdk.Spec{Name: "v", Backoff: sdk.NoBackoff(), Service: c.idle("v")},
@@ -143,7 +143,7 @@ func TestStopCauses(t *testing.T) {
 				synctest.Wait()
 				return c.first(t, "v")
 			}},
-		{name: "restart", kind: sdk.StopRestart, is: []error{sdk.ErrRestartRequested}, by: "alice", why: "new config",
+		{name: "restart", kind: "restart", is: []error{sdk.ErrRestartRequested}, by: "alice", why: "new config",
 			run: func(t *testing.T, c *causes) error {
 				s := newSup(t, "r")
 				add(t, s, sdk.Spec{Name: "v", Service: c.idle("v")})
@@ -151,7 +151,7 @@ func TestStopCauses(t *testing.T) {
 				require.NoError(t, s.Restart(context.Background(), "v", "alice", "new config"))
 				return c.first(t, "v")
 			}},
-		{name: "remove", kind: sdk.StopRemove, is: []error{sdk.ErrRemoved}, by: "alice", why: "gone",
+		{name: "remove", kind: "remove", is: []error{sdk.ErrRemoved}, by: "alice", why: "gone",
 			run: func(t *testing.T, c *causes) error {
 				s := newSup(t, "r")
 				add(t, s, sdk.Spec{Name: "v", Service: c.idle("v")})
@@ -159,7 +159,7 @@ func TestStopCauses(t *testing.T) {
 				require.NoError(t, s.Remove(context.Background(), "v", "alice", "gone"))
 				return c.first(t, "v")
 			}},
-		{name: "pause", kind: sdk.StopPause, is: []error{sdk.ErrPaused}, by: "alice", why: "quiet",
+		{name: "pause", kind: "pause", is: []error{sdk.ErrPaused}, by: "alice", why: "quiet",
 			run: func(t *testing.T, c *causes) error {
 				s := newSup(t, "r")
 				add(t, s, sdk.Spec{Name: "v", Service: c.idle("v")})
@@ -167,7 +167,7 @@ func TestStopCauses(t *testing.T) {
 				require.NoError(t, s.Pause(context.Background(), "v", "alice", "quiet"))
 				return c.first(t, "v")
 			}},
-		{name: "stale", kind: sdk.StopStale, is: []error{sdk.ErrStale}, by: "supervisor", from: "/r/v",
+		{name: "stale", kind: "stale", is: []error{sdk.ErrStale}, by: "supervisor", from: "/r/v",
 			run: func(t *testing.T, c *causes) error {
 				rec := newRecorder()
 				s := newSup(t, "r", sdk.WithEventHook(rec.hook))
@@ -179,7 +179,7 @@ func TestStopCauses(t *testing.T) {
 				require.ErrorIs(t, exit.Err, sdk.ErrStale)
 				return c.first(t, "v")
 			}},
-		{name: "start_timeout", kind: sdk.StopStartTimeout, is: []error{sdk.ErrStartTimeout}, by: "supervisor", from: "/r/v",
+		{name: "start_timeout", kind: "start_timeout", is: []error{sdk.ErrStartTimeout}, by: "supervisor", from: "/r/v",
 			run: func(t *testing.T, c *causes) error {
 				var runs atomic.Int64
 				s := newSup(t, "r")
@@ -208,7 +208,7 @@ func TestStopCauses(t *testing.T) {
 				}
 				var sc *sdk.StopCause
 				require.ErrorAs(t, cause, &sc)
-				require.Equal(t, tc.kind, sc.Kind, cause.Error())
+				require.Equal(t, tc.kind, sc.Kind(), cause.Error())
 				require.Equal(t, tc.sc, sc.Cause)
 				require.Equal(t, tc.by, sc.RequestedBy)
 				if tc.why != "" {

@@ -64,7 +64,7 @@ func TestWedgeFailureStopDuringScopeRestart(t *testing.T) {
 
 				failureStops := 0
 				for _, e := range rec.filter("/r/x", sdk.EventChildStopping) {
-					if e.Stop != nil && (e.Stop.Kind == sdk.StopStale || e.Stop.Kind == sdk.StopStartTimeout) {
+					if errors.Is(e.Stop, sdk.ErrStale) || errors.Is(e.Stop, sdk.ErrStartTimeout) {
 						failureStops++
 					}
 				}
