@@ -74,17 +74,19 @@ func (r *run) act(c *child, x *classified, d action) {
 	case actFatal:
 		r.endOwn(c, x)
 		r.releaseStop(c, st)
-		r.beginShutdown(&StopCause{kind: stopShutdown, Cause: CauseFatal, RequestedBy: c.path, Reason: "fatal error from child: " + x.err.Error(), Origin: c.path},
-			lifecycle.StateFailed, &FatalError{Child: c.path, Err: x.err})
+		origin := originOf(c.path, x.err)
+		r.beginShutdown(&StopCause{kind: stopShutdown, Cause: CauseFatal, RequestedBy: c.path, Reason: "fatal error from child: " + x.err.Error(), Origin: origin},
+			lifecycle.StateFailed, &FatalError{Child: c.path, Origin: origin, Err: x.err})
 	case actMeltdown:
 		r.endOwn(c, x)
 		r.releaseStop(c, st)
 		now := time.Now()
-		r.emit(Event{Type: EventMeltdown, Path: r.path, Origin: c.path, Err: x.err,
+		origin := originOf(c.path, x.err)
+		r.emit(Event{Type: EventMeltdown, Path: r.path, Origin: origin, Err: x.err,
 			Cause: c.path + " exceeded the restart intensity"})
-		r.beginShutdown(&StopCause{kind: stopShutdown, Cause: CauseMeltdown, RequestedBy: r.path, Origin: c.path,
+		r.beginShutdown(&StopCause{kind: stopShutdown, Cause: CauseMeltdown, RequestedBy: r.path, Origin: origin,
 			Reason: fmt.Sprintf("meltdown: more than %d restarts in %s (last: %s)", r.cfg.intensity.MaxRestarts, r.cfg.intensity.Period, c.path)},
-			lifecycle.StateFailed, &MeltdownError{Path: r.path, Restarts: r.window.count(now), Intensity: r.cfg.intensity})
+			lifecycle.StateFailed, &MeltdownError{Path: r.path, Restarts: r.window.count(now), Intensity: r.cfg.intensity, Origin: origin})
 	case actRestart:
 		r.restart(c, reasonOf(x.kind), "")
 		r.releaseStop(c, st)
@@ -132,7 +134,7 @@ func (r *run) recordExit(c *child, x *classified, from lifecycle.State) {
 		}
 	}
 	if x.panic != nil {
-		c.lastPanic = x.panic
+		c.lastPanic, c.lastErr = x.panic, x.panic // a panic while stopping too
 		r.emit(Event{Type: EventChildPanicked, Path: c.path, Attempt: c.attempt, Err: x.panic, Ran: x.ran, Failures: c.backoff.consecutive()})
 	}
 	r.emit(Event{Type: EventChildExited, Path: c.path, Attempt: c.attempt, Generation: c.generation, From: from,
@@ -178,6 +180,7 @@ func (r *run) end(c *child, rep lifecycle.ExitReport) {
 	r.emit(Event{Type: EventChildEnded, Path: c.path, Attempt: c.attempt, From: from, To: rep.State, Cause: rep.Reason, Restarts: c.restarts})
 	if r.cfg.removeEnded && r.shut == nil && c.outcome != OutcomeAbandoned {
 		r.forget(c) // an abandoned child stays, so the report names it
+		r.omitted++
 	}
 }
 

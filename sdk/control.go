@@ -240,6 +240,7 @@ func (r *run) finishCommand(c *child, cmd *command, lost bool) {
 			}
 			r.end(c, lifecycle.ExitReport{State: lifecycle.StateStopped, Phase: "remove", Reason: why})
 		}
+		r.removedReport(c)
 		r.forget(c)
 	}
 	r.commandDone(cmd, c.path, err)

@@ -95,6 +95,10 @@ type MeltdownError struct {
 	Path      string
 	Restarts  int
 	Intensity Intensity
+	// Origin is the path of the leaf child whose failures began it: the
+	// child that exceeded the intensity, or, when that child is a nested
+	// supervisor that gave up, the origin of its own failure.
+	Origin string
 }
 
 func (e *MeltdownError) Error() string {
@@ -110,8 +114,11 @@ func (e *MeltdownError) ErrorType() string { return "meltdown" }
 
 // FatalError is returned by a supervisor stopped by a child's [ErrFatal].
 type FatalError struct {
-	Child string // path of the child that returned ErrFatal
-	Err   error
+	Child string // path of the direct child that returned ErrFatal
+	// Origin is the path of the leaf child that returned ErrFatal first,
+	// at any depth of the tree.
+	Origin string
+	Err    error
 }
 
 func (e *FatalError) Error() string {
@@ -138,3 +145,20 @@ func (e *AbandonedError) Is(target error) bool { return target == ErrAbandoned }
 
 // ErrorType returns a fixed, low-cardinality name for telemetry (error.type).
 func (e *AbandonedError) ErrorType() string { return "abandoned" }
+
+// originOf returns where the failure err of the child at path began: the
+// deepest origin a nested supervisor's error names, or path.
+func originOf(path string, err error) string {
+	var me *MeltdownError
+	var fe *FatalError
+	var se *StartError
+	switch {
+	case errors.As(err, &me) && me.Origin != "":
+		return me.Origin
+	case errors.As(err, &fe) && fe.Origin != "":
+		return fe.Origin
+	case errors.As(err, &se) && se.Origin != "":
+		return se.Origin
+	}
+	return path
+}

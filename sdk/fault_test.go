@@ -301,6 +301,7 @@ func TestFaultPanicDuringStop(t *testing.T) {
 			require.Equal(t, sdk.OutcomeGraceful, p.Outcome)
 			require.Equal(t, 10*time.Millisecond, p.StopDuration)
 			require.Contains(t, p.PanicStack, "TestFaultPanicDuringStop")
+			require.Equal(t, "sdk: panic: {99}", p.LastError, "the panic's value is kept")
 			require.Equal(t, sdk.ExitStopped, rec.last(t, "/r/p", sdk.EventChildExited).Exit)
 			rec.last(t, "/r/p", sdk.EventChildPanicked)
 			require.Equal(t, sdk.OutcomeGraceful, rep.Children[0].Outcome)

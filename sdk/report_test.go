@@ -3,6 +3,7 @@ package sdk_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -134,14 +135,14 @@ func TestReportJSON(t *testing.T) {
 		require.NoError(t, err)
 		require.JSONEq(t, `{
 			"path": "/r", "state": "completed", "cause": "operator", "requested_by": "ops", "reason": "maintenance",
-			"started_at": "2000-01-01T00:00:00Z", "ended_at": "2000-01-01T00:00:01.25Z",
+			"started_at": "2000-01-01T00:00:00Z", "shutdown_requested_at": "2000-01-01T00:00:01Z", "ended_at": "2000-01-01T00:00:01.25Z",
 			"children": [
 				{"path": "/r/a", "state": "stopped", "attempts": 1, "restarts": 0, "outcome": "graceful", "stop_duration_ns": 250000000},
 				{"path": "/r/b", "state": "stopped", "attempts": 2, "restarts": 1, "last_error": "boom", "outcome": "graceful", "stop_duration_ns": 0},
 				{"path": "/r/sub", "state": "stopped", "attempts": 1, "restarts": 0, "outcome": "graceful", "stop_duration_ns": 0,
 				 "supervisor": {
 					"path": "/r/sub", "state": "completed", "cause": "parent", "requested_by": "parent", "reason": "maintenance",
-					"started_at": "2000-01-01T00:00:00Z", "ended_at": "2000-01-01T00:00:01Z",
+					"started_at": "2000-01-01T00:00:00Z", "shutdown_requested_at": "2000-01-01T00:00:01Z", "ended_at": "2000-01-01T00:00:01Z",
 					"children": [
 						{"path": "/r/sub/w", "state": "stopped", "attempts": 1, "restarts": 0, "outcome": "graceful", "stop_duration_ns": 0}
 					]}}
@@ -149,12 +150,12 @@ func TestReportJSON(t *testing.T) {
 		// The exact bytes: field order is the declaration order, and the
 		// names are stable.
 		require.Equal(t, `{"path":"/r","state":"completed","cause":"operator","requested_by":"ops","reason":"maintenance",`+
-			`"started_at":"2000-01-01T00:00:00Z","ended_at":"2000-01-01T00:00:01.25Z","children":[`+
+			`"started_at":"2000-01-01T00:00:00Z","shutdown_requested_at":"2000-01-01T00:00:01Z","ended_at":"2000-01-01T00:00:01.25Z","children":[`+
 			`{"path":"/r/a","state":"stopped","attempts":1,"restarts":0,"outcome":"graceful","stop_duration_ns":250000000},`+
 			`{"path":"/r/b","state":"stopped","attempts":2,"restarts":1,"last_error":"boom","outcome":"graceful","stop_duration_ns":0},`+
 			`{"path":"/r/sub","state":"stopped","attempts":1,"restarts":0,"outcome":"graceful","stop_duration_ns":0,"supervisor":`+
 			`{"path":"/r/sub","state":"completed","cause":"parent","requested_by":"parent","reason":"maintenance",`+
-			`"started_at":"2000-01-01T00:00:00Z","ended_at":"2000-01-01T00:00:01Z","children":[`+
+			`"started_at":"2000-01-01T00:00:00Z","shutdown_requested_at":"2000-01-01T00:00:01Z","ended_at":"2000-01-01T00:00:01Z","children":[`+
 			`{"path":"/r/sub/w","state":"stopped","attempts":1,"restarts":0,"outcome":"graceful","stop_duration_ns":0}]}}]}`,
 			string(got))
 
@@ -181,9 +182,9 @@ func TestReportJSONError(t *testing.T) {
 		got, jerr := json.Marshal(own)
 		require.NoError(t, jerr)
 		require.Equal(t, `{"path":"/r","state":"failed","cause":"meltdown","requested_by":"/r",`+
-			`"reason":"meltdown: more than 0 restarts in 1m0s (last: /r/c)",`+
+			`"reason":"meltdown: more than 0 restarts in 1m0s (last: /r/c)","origin":"/r/c",`+
 			`"error":"sdk: supervisor /r: restart 1 within 1m0s would exceed the limit of 0 (meltdown)",`+
-			`"started_at":"2000-01-01T00:00:00Z","ended_at":"2000-01-01T00:00:01Z","children":null}`,
+			`"started_at":"2000-01-01T00:00:00Z","shutdown_requested_at":"2000-01-01T00:00:01Z","ended_at":"2000-01-01T00:00:01Z","children":null}`,
 			string(got))
 		require.Len(t, rep.Children, 1)
 		c := rep.Children[0]
@@ -416,5 +417,77 @@ func TestReportAbandonedInTree(t *testing.T) {
 		x.release()
 		y.release()
 		z.release()
+	})
+}
+
+// The report of a three-level tree in which an operator removed a child, a
+// leaf melted its supervisor down, the meltdown escalated to the root, and
+// a grandchild that ignored its cancellation was abandoned: every child
+// that existed appears with its outcome, the nested reports are there
+// (partial, for the subtree the root abandoned while it was still
+// stopping), Abandoned finds the grandchild, and every level names the
+// leaf where the failure began.
+func TestReportOfATreeThatMeltedDown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		zero := sdk.WithIntensity(sdk.Intensity{MaxRestarts: 0, Period: time.Minute})
+		root := newSup(t, "root", zero)
+		mid := newSup(t, "mid", zero)
+		stuck := newStubborn(t)
+		var crashes atomic.Int64
+		add(t, mid,
+			sdk.Spec{Name: "stuck", StopTimeout: 10 * time.Second, Service: stuck},
+			sdk.Spec{Name: "crash", Service: sdk.ServiceFunc(func(ctx context.Context) error {
+				if crashes.Add(1) == 1 {
+					time.Sleep(time.Second)
+					return errors.New("disk on fire")
+				}
+				return idle(ctx)
+			})})
+		add(t, root,
+			sdk.Spec{Name: "api", Service: idleService},
+			sdk.Spec{Name: "gone", Service: idleService},
+			sdk.Spec{Name: "mid", StopTimeout: 2 * time.Second, Service: mid})
+		startSup(t, root)
+		require.NoError(t, root.Remove(context.Background(), "gone", "ops", "decommissioned"))
+
+		rep, err := root.Wait(context.Background())
+		require.ErrorIs(t, err, sdk.ErrMeltdown)
+		require.Equal(t, sdk.CauseMeltdown, rep.Cause)
+		require.Equal(t, "/root/mid/crash", rep.Origin, "the root names the leaf")
+		outcomes := map[string]sdk.StopOutcome{}
+		for _, c := range rep.Children {
+			outcomes[c.Path] = c.Outcome
+		}
+		require.Equal(t, map[string]sdk.StopOutcome{"/root/api": sdk.OutcomeGraceful, "/root/mid": sdk.OutcomeAlreadyExited, "/root/gone": sdk.OutcomeRemoved}, outcomes)
+		nested := rep.Children[1].Supervisor
+		require.NotNil(t, nested)
+		require.Equal(t, "/root/mid/crash", nested.Origin)
+		require.Equal(t, []string{"/root/mid/stuck"}, rep.Abandoned())
+		if testing.Verbose() {
+			b, _ := json.MarshalIndent(rep, "", "  ")
+			t.Logf("report:\n%s", b)
+		}
+		stuck.release()
+	})
+}
+
+// A subtree the root abandons while it is still stopping is in the root's
+// report as it was at that moment, marked partial. (Its report used to be
+// missing, and its abandoned grandchildren with it.)
+func TestReportOfAnAbandonedSubtreeIsPartial(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		root, mid := newSup(t, "root"), newSup(t, "mid")
+		stuck := newStubborn(t)
+		add(t, mid, sdk.Spec{Name: "stuck", StopTimeout: 10 * time.Second, Service: stuck}, sdk.Spec{Name: "ok", Service: idleService})
+		add(t, root, sdk.Spec{Name: "mid", StopTimeout: time.Second, Service: mid})
+		startSup(t, root)
+		rep, err := root.Shutdown(context.Background(), "ops", "bye")
+		require.ErrorIs(t, err, sdk.ErrAbandoned)
+		nested := rep.Children[0].Supervisor
+		require.NotNil(t, nested, "the abandoned subtree's report is there")
+		require.True(t, nested.Partial)
+		require.Equal(t, lifecycle.StateShuttingDown, nested.State)
+		require.Equal(t, []string{"/root/mid", "/root/mid/stuck"}, rep.Abandoned(), "the subtree and its grandchild")
+		stuck.release()
 	})
 }

@@ -38,6 +38,8 @@ type run struct {
 	started       uint64        // start-order counter
 	pendingN      int           // children in state starting, waiting for their dependencies
 	report        *Report       // set when the supervisor has ended
+	removed       []ChildReport // children removed during the run, most recent last
+	omitted       int           // removed children beyond the bound, and ended pool children forgotten
 	result        error         // what Serve returns
 	endSeq        uint64        // the number of the run's last event, for flushing the hooks
 	hurry         chan struct{} // closed when the shutdown deadline has passed
@@ -68,6 +70,7 @@ const (
 	msgStaleCheck                      // time to check an attempt's heartbeat
 	msgStatus                          // a status snapshot is wanted
 	msgLate                            // a signal came from an attempt that has ended
+	msgReport                          // a partial report is wanted (the parent abandoned us)
 )
 
 // msg is a value, not an interface, so that posting allocates nothing.
@@ -81,6 +84,7 @@ type msg struct {
 	add    *addRequest
 	ctl    *command
 	status chan Status
+	report chan *Report
 	signal string
 }
 
@@ -186,6 +190,8 @@ func (r *run) handle(m msg) {
 		r.onStaleCheck(m.c, m.n)
 	case msgStatus:
 		m.status <- r.status()
+	case msgReport:
+		m.report <- r.buildReport()
 	case msgLate:
 		r.emit(Event{Type: EventLateSignal, Path: m.a.c.path, Attempt: m.a.n, Cause: m.signal + " from attempt " + fmt.Sprint(m.a.n) + ", which has ended"})
 	}

@@ -14,8 +14,11 @@ import (
 // times out, before it becomes ready during the supervisor's start. As in
 // OTP, the supervisor then stops what it started and fails.
 type StartError struct {
-	Child string // path
-	Err   error
+	Child string // path of the direct child that failed to start
+	// Origin is the path of the leaf child whose failure failed the
+	// start, at any depth of the tree.
+	Origin string
+	Err    error
 }
 
 func (e *StartError) Error() string {
@@ -212,9 +215,9 @@ func (r *run) checkStarted() {
 // startFailed fails the supervisor's start because of c, as OTP does: stop
 // what was started, then fail.
 func (r *run) startFailed(c *child, err error) {
-	se := &StartError{Child: c.path, Err: err}
+	se := &StartError{Child: c.path, Origin: originOf(c.path, err), Err: err}
 	r.failStarting(se)
-	r.beginShutdown(&StopCause{kind: stopShutdown, Cause: CauseStartFailure, RequestedBy: c.path, Reason: se.Error(), Origin: c.path},
+	r.beginShutdown(&StopCause{kind: stopShutdown, Cause: CauseStartFailure, RequestedBy: c.path, Reason: se.Error(), Origin: se.Origin},
 		lifecycle.StateFailed, se)
 }
 

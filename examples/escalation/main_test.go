@@ -30,7 +30,7 @@ supervisor_state /root/db shutting_down→failed cause="meltdown: more than 2 re
 		t.Fatalf("%d meltdowns of /root/db, want 3:\n%s", n, out.String())
 	}
 	for _, s := range []string{
-		`meltdown /root cause="/root/db exceeded the restart intensity"`,
+		`meltdown /root origin=/root/db/client cause="/root/db exceeded the restart intensity"`,
 		"serve: meltdown=true",
 		`"State": "failed"`,
 		`"Cause": "meltdown"`,
