@@ -168,6 +168,12 @@ func TestChaos(t *testing.T) {
 	waitGroupOrFail(t, &readers, 30*time.Second, "the Health and Status readers")
 
 	rep, err := res.rep, res.err
+	// The deadline cut Shutdown's wait for the hook short: let it catch up.
+	waitCtx, cancelWait := context.WithTimeout(context.Background(), 30*time.Second)
+	if _, werr := root.Wait(waitCtx); werr != nil && !errors.Is(werr, sdk.ErrAbandoned) {
+		t.Errorf("Wait for the hook: %v", werr)
+	}
+	cancelWait()
 	if rep == nil {
 		t.Fatalf("Shutdown returned no report (err %v)", err)
 	}

@@ -160,13 +160,19 @@ func (r *run) finish() error {
 }
 
 // flushHooks waits, bounded by ctx, until the tree's hooks have seen the
-// run's last event. A shutdown whose deadline passed cuts the wait short:
-// a hook that never returns must not keep anyone from getting out.
-func (r *run) flushHooks(ctx context.Context) error {
+// run's last event. With hurry, a shutdown whose deadline passed cuts the
+// wait short too: a hook that never returns must not keep Serve (which has
+// no deadline of its own) or a Shutdown out of time from returning. Wait
+// waits as long as its own context lets it.
+func (r *run) flushHooks(ctx context.Context, hurry bool) error {
 	if !r.ownsFeed {
 		return nil // the root's Serve flushes the tree's feed
 	}
-	return r.feed.flush(ctx, r.endSeq, r.hurry)
+	var h <-chan struct{}
+	if hurry {
+		h = r.hurry
+	}
+	return r.feed.flush(ctx, r.endSeq, h)
 }
 
 // retire closes the run's lifecycle machines, so their metric series

@@ -32,7 +32,7 @@ func (s *Supervisor) Start(ctx context.Context) error {
 		}
 		select {
 		case <-r.done: // what started has stopped
-			_ = r.flushHooks(ctx)
+			_ = r.flushHooks(ctx, true)
 		case <-ctx.Done():
 		}
 		return r.startErr
@@ -53,9 +53,11 @@ func (s *Supervisor) Start(ctx context.Context) error {
 // be blank; they are recorded in the report. Shutdown is idempotent: later
 // calls return the same report. The error is the supervisor's own
 // (meltdown, fatal child), joined with an [*AbandonedError] when children
-// did not stop. A hook may call Shutdown: it returns once the supervisor has
-// ended, without waiting for the delivery of the events queued behind the
-// calling hook.
+// did not stop. When ctx's deadline passes, Shutdown returns without
+// waiting for the hooks any longer ([Supervisor.Wait] waits for them). A
+// hook may call Shutdown: it returns once the supervisor has ended,
+// without waiting for the delivery of the events queued behind the calling
+// hook.
 func (s *Supervisor) Shutdown(ctx context.Context, requestedBy, reason string) (*Report, error) {
 	return s.shutdown(ctx, CauseOperator, requestedBy, reason)
 }
@@ -76,6 +78,9 @@ func (s *Supervisor) shutdown(ctx context.Context, cause Cause, by, reason strin
 	}
 	sc := &StopCause{kind: stopShutdown, Cause: cause, RequestedBy: by, Reason: reason}
 	deadline, _ := ctx.Deadline()
+	if ctx.Err() != nil {
+		deadline = time.Now() // already out of time: abandon at once
+	}
 	if _, err := r.postCtx(ctx, msg{kind: msgShutdown, ctl: &command{op: opShutdown, cause: sc, deadline: deadline}}); err == nil {
 		select {
 		case <-r.done:
@@ -90,7 +95,7 @@ func (s *Supervisor) shutdown(ctx context.Context, cause Cause, by, reason strin
 		r.post(msg{kind: msgShutdown, ctl: &command{op: opShutdown, cause: sc, deadline: time.Now()}})
 		<-r.done
 	}
-	r.flushHooks(ctx)
+	_ = r.flushHooks(ctx, true)
 	return r.report, r.result
 }
 
@@ -118,7 +123,7 @@ func (s *Supervisor) Wait(ctx context.Context) (*Report, error) {
 			return nil, context.Cause(ctx)
 		}
 	}
-	if err := r.flushHooks(ctx); err != nil {
+	if err := r.flushHooks(ctx, false); err != nil {
 		return nil, err
 	}
 	return r.report, r.result

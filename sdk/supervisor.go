@@ -268,7 +268,7 @@ func (s *Supervisor) Serve(ctx context.Context) error {
 		return err
 	}
 	err = r.loop(ctx)
-	r.flushHooks(context.Background())
+	_ = r.flushHooks(context.Background(), true)
 	if r.doa {
 		return errors.Join(context.Cause(ctx), err) // it never started
 	}
