@@ -18,7 +18,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/supervisor-sdk/supervisor/otelsup"
 	"github.com/supervisor-sdk/supervisor/otelsup/otelexport"
@@ -61,11 +60,14 @@ func TestPrometheusChildFailedAlert(t *testing.T) {
 
 	// The metrics endpoint.
 	reg := prometheus.NewRegistry()
-	p, err := otelexport.Setup(ctx, otelexport.WithPrometheus(reg), otelexport.WithoutOTLPMetrics())
+	t.Setenv("OTEL_SDK_DISABLED", "false")
+	t.Setenv("OTEL_TRACES_EXPORTER", "none")
+	t.Setenv("OTEL_METRICS_EXPORTER", "none") // pulled through reg only
+	p, err := otelexport.Setup(ctx, otelexport.WithPrometheus(reg))
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := otelsup.New(otelsup.WithMeterProvider(p.MeterProvider), otelsup.WithTracerProvider(tracenoop.NewTracerProvider()))
+	a, err := otelsup.New(p.AdapterOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}
