@@ -197,7 +197,7 @@ scrape_configs:
 		"supervisor_child_path": "/root/db", "supervisor_child_state": "failed",
 	}
 	if fmt.Sprint(firing.Labels) != fmt.Sprint(want) {
-		t.Errorf("alert labels %v, want %v (the otel_scope_* labels stripped)", firing.Labels, want)
+		t.Errorf("alert labels %v, want %v (and no otel_scope_* label)", firing.Labels, want)
 	}
 	if got := firing.Annotations["summary"]; got != "Supervised child /root/db has failed" {
 		t.Errorf("summary %q", got)
