@@ -48,8 +48,8 @@ func TestShutdownDeadlineEndsExports(t *testing.T) {
 			err = p.Shutdown(ctx)
 			took := time.Since(start)
 			ended := goroutinesEnd(t, baseline, 5*time.Second)
-			t.Logf("Shutdown: %v after %s; the export goroutines ended within %s after it (exporter timeout 30s); %d errors handled",
-				err, took.Round(time.Millisecond), ended.Round(time.Millisecond), len(errs.all()))
+			t.Logf("Shutdown returned after %s; the export goroutines ended within %s after it (exporter timeout 30s); %d errors handled; Shutdown: %v",
+				took.Round(time.Millisecond), ended.Round(time.Millisecond), len(errs.all()), err)
 			if !errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("Shutdown: %v, want the deadline exceeded", err)
 			}
@@ -81,7 +81,7 @@ func TestShutdownWithoutDeadline(t *testing.T) {
 	err = p.Shutdown(context.Background())
 	took := time.Since(start)
 	ended := goroutinesEnd(t, baseline, 5*time.Second)
-	t.Logf("Shutdown: %v after %s; goroutines ended within %s after it", err, took.Round(time.Millisecond), ended.Round(time.Millisecond))
+	t.Logf("Shutdown returned after %s; goroutines ended within %s after it; Shutdown: %v", took.Round(time.Millisecond), ended.Round(time.Millisecond), err)
 	if !errors.Is(err, errShutdownTimeout) {
 		t.Errorf("Shutdown: %v, want %v", err, errShutdownTimeout)
 	}
@@ -122,7 +122,7 @@ func TestCollectorDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	ended := goroutinesEnd(t, baseline, 5*time.Second)
-	t.Logf("Shutdown: %v after %s; goroutines ended within %s after it", err, took.Round(time.Millisecond), ended.Round(time.Millisecond))
+	t.Logf("Shutdown returned after %s; goroutines ended within %s after it; Shutdown: %v", took.Round(time.Millisecond), ended.Round(time.Millisecond), err)
 	if err == nil {
 		t.Error("Shutdown with the collector down reported no error")
 	}
@@ -145,5 +145,32 @@ func TestCollectorDownErrorHandler(t *testing.T) {
 		t.Logf("error handler, first error: %v", errs.all()[0])
 	case <-time.After(5 * time.Second):
 		t.Error("no export error reached the OpenTelemetry error handler within 5s")
+	}
+}
+
+// TestShutdownDefaultBound measures the documented bound: with nothing
+// listening at the endpoint, a full span queue and no deadline on its
+// context, Shutdown gives up after DefaultShutdownTimeout (10s), and the
+// exports end with it. (Before the cut-off, this took about 50s.)
+func TestShutdownDefaultBound(t *testing.T) {
+	cleanEnv(t, "OTEL_EXPORTER_OTLP_ENDPOINT="+closedEndpoint(t))
+	handleErrors(t)
+	baseline := goleak.IgnoreCurrent()
+	p, err := Setup(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy(p)
+	start := time.Now()
+	err = p.Shutdown(context.Background())
+	took := time.Since(start)
+	ended := goroutinesEnd(t, baseline, 5*time.Second)
+	t.Logf("Shutdown without a deadline, collector down: returned after %s; export goroutines ended within %s after it",
+		took.Round(time.Millisecond), ended.Round(time.Millisecond))
+	if !errors.Is(err, errShutdownTimeout) {
+		t.Errorf("Shutdown: %v, want %v", err, errShutdownTimeout)
+	}
+	if took < DefaultShutdownTimeout || took > DefaultShutdownTimeout+250*time.Millisecond {
+		t.Errorf("Shutdown took %s, want DefaultShutdownTimeout (%s)", took, DefaultShutdownTimeout)
 	}
 }
