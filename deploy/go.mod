@@ -7,6 +7,7 @@ require (
 	github.com/prometheus/client_model v0.6.3
 	github.com/supervisor-sdk/supervisor v0.0.0
 	github.com/supervisor-sdk/supervisor/otelsup/otelexport v0.0.0
+	go.uber.org/goleak v1.3.0
 	go.yaml.in/yaml/v3 v3.0.5
 )
 
