@@ -171,9 +171,10 @@ func TestPrometheusConfig(t *testing.T) {
 	var cfg struct {
 		RuleFiles     []string `yaml:"rule_files"`
 		ScrapeConfigs []struct {
-			JobName       string                       `yaml:"job_name"`
-			HonorLabels   bool                         `yaml:"honor_labels"`
-			StaticConfigs []struct{ Targets []string } `yaml:"static_configs"`
+			JobName              string                           `yaml:"job_name"`
+			HonorLabels          bool                             `yaml:"honor_labels"`
+			StaticConfigs        []struct{ Targets []string }     `yaml:"static_configs"`
+			MetricRelabelConfigs []struct{ Action, Regex string } `yaml:"metric_relabel_configs"`
 		} `yaml:"scrape_configs"`
 	}
 	readYAML(t, promConfig, &cfg)
@@ -189,6 +190,13 @@ func TestPrometheusConfig(t *testing.T) {
 				found = true
 				if !sc.HonorLabels {
 					t.Errorf("job %s scrapes the collector without honor_labels: the applications' job and instance would be lost", sc.JobName)
+				}
+				drops := false
+				for _, r := range sc.MetricRelabelConfigs {
+					drops = drops || r.Action == "labeldrop" && r.Regex == "otel_scope_.+"
+				}
+				if !drops {
+					t.Errorf("job %s keeps the otel_scope_* labels the collector adds, which the rules do not expect", sc.JobName)
 				}
 			}
 		}

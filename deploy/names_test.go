@@ -109,3 +109,23 @@ func labelsOf(fams map[string]*dto.MetricFamily, metric string) ([]string, bool)
 	}
 	return labels, true
 }
+
+// TestNoScopeLabels: the exposition has no otel_scope_* labels
+// (otelexport leaves them out), so no rule or panel aggregates them away.
+func TestNoScopeLabels(t *testing.T) {
+	fams, _ := exported(t)
+	for name, f := range fams {
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if strings.HasPrefix(l.GetName(), "otel_scope_") {
+					t.Errorf("%s has the label %s", name, l.GetName())
+				}
+			}
+		}
+	}
+	for _, q := range append(ruleQueries(t), dashboardQueries(t)...) {
+		if strings.Contains(q.expr, "otel_scope_") {
+			t.Errorf("%s: %q names an otel_scope_* label, which no series has", q.where, q.expr)
+		}
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
-	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/supervisor-sdk/supervisor/lifecycle"
 	"github.com/supervisor-sdk/supervisor/otelsup"
@@ -29,11 +28,15 @@ func exported(t *testing.T) (map[string]*dto.MetricFamily, string) {
 	t.Helper()
 	ctx := context.Background()
 	reg := prometheus.NewRegistry()
-	p, err := otelexport.Setup(ctx, otelexport.WithPrometheus(reg), otelexport.WithoutOTLPMetrics())
+	// Pull only, whatever the machine's OTEL_* variables say.
+	t.Setenv("OTEL_SDK_DISABLED", "false")
+	t.Setenv("OTEL_TRACES_EXPORTER", "none")
+	t.Setenv("OTEL_METRICS_EXPORTER", "none")
+	p, err := otelexport.Setup(ctx, otelexport.WithPrometheus(reg))
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := otelsup.New(otelsup.WithMeterProvider(p.MeterProvider), otelsup.WithTracerProvider(tracenoop.NewTracerProvider()))
+	a, err := otelsup.New(p.AdapterOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,11 +20,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"go.uber.org/goleak"
 )
-
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // inCI reports whether the tests run in CI, where a missing backend is a
 // failure rather than a reason to skip.

@@ -70,13 +70,15 @@ func jaegerBinary(t *testing.T) string {
 // 127.0.0.1 only.
 type jaeger struct {
 	*process
-	otlp  string // OTLP gRPC host:port
-	query string // query HTTP API base URL
+	otlp     string // OTLP gRPC host:port
+	otlpHTTP string // OTLP HTTP host:port
+	query    string // query HTTP API base URL
 }
 
 // jaegerConfig is the loopback in-memory configuration (see
-// docs/otel-practice.md §4.2): only the OTLP gRPC receiver, the query API,
-// the health check, no self-tracing and no metrics endpoint.
+// docs/otel-practice.md §4.2): only the OTLP receivers (gRPC and HTTP),
+// the query API, the health check, no self-tracing and no metrics
+// endpoint.
 const jaegerConfig = `service:
   extensions: [jaeger_storage, jaeger_query, healthcheckv2]
   pipelines:
@@ -110,6 +112,8 @@ receivers:
     protocols:
       grpc:
         endpoint: 127.0.0.1:{{otlp}}
+      http:
+        endpoint: 127.0.0.1:{{otlp_http}}
 processors:
   batch:
     timeout: 100ms
@@ -122,7 +126,7 @@ func startJaeger(t *testing.T, bin string) *jaeger {
 	t.Helper()
 	ports := map[string]int{}
 	cfg := jaegerConfig
-	for _, name := range []string{"health", "query", "query_grpc", "otlp"} {
+	for _, name := range []string{"health", "query", "query_grpc", "otlp", "otlp_http"} {
 		ports[name] = freePort(t)
 		cfg = strings.ReplaceAll(cfg, "{{"+name+"}}", strconv.Itoa(ports[name]))
 	}
@@ -131,9 +135,10 @@ func startJaeger(t *testing.T, bin string) *jaeger {
 		t.Fatal(err)
 	}
 	j := &jaeger{
-		process: startProcess(t, "jaeger", bin, "--config", path),
-		otlp:    fmt.Sprintf("127.0.0.1:%d", ports["otlp"]),
-		query:   fmt.Sprintf("http://127.0.0.1:%d", ports["query"]),
+		process:  startProcess(t, "jaeger", bin, "--config", path),
+		otlp:     fmt.Sprintf("127.0.0.1:%d", ports["otlp"]),
+		otlpHTTP: fmt.Sprintf("127.0.0.1:%d", ports["otlp_http"]),
+		query:    fmt.Sprintf("http://127.0.0.1:%d", ports["query"]),
 	}
 	start := time.Now()
 	health := fmt.Sprintf("http://127.0.0.1:%d/status", ports["health"])
@@ -144,7 +149,7 @@ func startJaeger(t *testing.T, bin string) *jaeger {
 		}
 		return err
 	})
-	t.Logf("jaeger healthy after %s: OTLP gRPC on %s, query API on %s", time.Since(start).Round(time.Millisecond), j.otlp, j.query)
+	t.Logf("jaeger healthy after %s: OTLP gRPC on %s, OTLP HTTP on %s, query API on %s", time.Since(start).Round(time.Millisecond), j.otlp, j.otlpHTTP, j.query)
 	return j
 }
 
@@ -158,10 +163,10 @@ func TestJaegerRestartEpisode(t *testing.T) {
 	j := startJaeger(t, jaegerBinary(t))
 	service := fmt.Sprintf("supervisor-e2e-%d", time.Now().UnixNano())
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+j.otlp) // http: no TLS
+	t.Setenv("OTEL_METRICS_EXPORTER", "none")                 // Jaeger takes no metrics
 	ctx := context.Background()
 	began := time.Now()
-	p, err := otelexport.Setup(ctx, otelexport.WithoutOTLPMetrics(),
-		otelexport.WithResource(resource.NewSchemaless(semconv.ServiceName(service))))
+	p, err := otelexport.Setup(ctx, otelexport.WithResource(resource.NewSchemaless(semconv.ServiceName(service))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,11 +388,26 @@ func TestCollectorConfigValidates(t *testing.T) {
 type tracesResponse struct {
 	Result struct {
 		ResourceSpans []struct {
+			Resource struct {
+				Attributes attributes
+			}
 			ScopeSpans []struct {
 				Spans []span
 			}
 		}
 	}
+}
+
+// resourceAttr returns the values of a resource attribute over every
+// resource in the response, once each.
+func (r tracesResponse) resourceAttr(key string) []string {
+	var out []string
+	for _, rs := range r.Result.ResourceSpans {
+		if v := rs.Resource.Attributes.attr(key); !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func (r tracesResponse) spans() []span {

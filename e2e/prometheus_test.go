@@ -18,7 +18,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/supervisor-sdk/supervisor/otelsup"
 	"github.com/supervisor-sdk/supervisor/otelsup/otelexport"
@@ -61,11 +60,14 @@ func TestPrometheusChildFailedAlert(t *testing.T) {
 
 	// The metrics endpoint.
 	reg := prometheus.NewRegistry()
-	p, err := otelexport.Setup(ctx, otelexport.WithPrometheus(reg), otelexport.WithoutOTLPMetrics())
+	t.Setenv("OTEL_SDK_DISABLED", "false")
+	t.Setenv("OTEL_TRACES_EXPORTER", "none")
+	t.Setenv("OTEL_METRICS_EXPORTER", "none") // pulled through reg only
+	p, err := otelexport.Setup(ctx, otelexport.WithPrometheus(reg))
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := otelsup.New(otelsup.WithMeterProvider(p.MeterProvider), otelsup.WithTracerProvider(tracenoop.NewTracerProvider()))
+	a, err := otelsup.New(p.AdapterOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +197,7 @@ scrape_configs:
 		"supervisor_child_path": "/root/db", "supervisor_child_state": "failed",
 	}
 	if fmt.Sprint(firing.Labels) != fmt.Sprint(want) {
-		t.Errorf("alert labels %v, want %v (the otel_scope_* labels stripped)", firing.Labels, want)
+		t.Errorf("alert labels %v, want %v (and no otel_scope_* label)", firing.Labels, want)
 	}
 	if got := firing.Annotations["summary"]; got != "Supervised child /root/db has failed" {
 		t.Errorf("summary %q", got)

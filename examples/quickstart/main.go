@@ -13,11 +13,16 @@
 //
 // It reports the tree to OpenTelemetry through the otelsup adapter: its
 // metrics are served for Prometheus on -addr at /metrics
-// (supervisor_child_status, supervisor_child_restarts_total, ...). When
-// OTEL_EXPORTER_OTLP_ENDPOINT is set (for example
-// http://127.0.0.1:4317, the collector of docker-compose.otel.yml), it
-// also exports its spans and metrics over OTLP gRPC; OTEL_SERVICE_NAME
-// names it (default quickstart).
+// (supervisor_child_status, supervisor_child_restarts_total, ..., with
+// go_* and process_*). Everything else is the otelexport setup, driven by
+// the standard OTEL_* variables: with OTEL_EXPORTER_OTLP_ENDPOINT set (for
+// example http://127.0.0.1:4317, the collector of docker-compose.otel.yml)
+// it also exports its spans and metrics over OTLP (gRPC unless
+// OTEL_EXPORTER_OTLP_PROTOCOL says http/protobuf); OTEL_METRICS_EXPORTER=none
+// keeps the metrics to /metrics (for Jaeger, which takes no metrics);
+// OTEL_SERVICE_NAME names it (default quickstart). A failed export is
+// logged and does not change the exit status. As a demo, it pushes metrics
+// every 10s unless OTEL_METRIC_EXPORT_INTERVAL says otherwise.
 package main
 
 import (
@@ -30,15 +35,16 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/otel/sdk/resource"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
-	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/supervisor-sdk/supervisor/otelsup"
 	"github.com/supervisor-sdk/supervisor/otelsup/otelexport"
@@ -50,6 +56,9 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "where to serve the probes")
 	runFor := flag.Duration("for", 0, "shut down after this long (0: run until Ctrl-C)")
 	flag.Parse()
+	if os.Getenv("OTEL_METRIC_EXPORT_INTERVAL") == "" {
+		os.Setenv("OTEL_METRIC_EXPORT_INTERVAL", "10000") // rather than 60s: a demo is watched
+	}
 	if err := run(context.Background(), os.Stdout, *addr, *runFor); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
@@ -65,7 +74,11 @@ func run(ctx context.Context, out io.Writer, addr string, runFor time.Duration) 
 	}
 	// Last, once the tree has stopped (Start failed, or Wait returned): its
 	// final spans and states are flushed, then the adapter lets go.
-	defer func() { err = errors.Join(err, tel.shutdown(context.WithoutCancel(ctx))) }()
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		err = errors.Join(err, tel.shutdown(context.WithoutCancel(ctx), out))
+	}()
 	root, err := sdk.New("root", append(tel.adapter.Options(), sdk.WithEventHook(func(e sdk.Event) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -124,35 +137,26 @@ type telemetry struct {
 	describe  string
 }
 
-// setupTelemetry serves the metrics for Prometheus and, when
-// OTEL_EXPORTER_OTLP_ENDPOINT is set, exports spans and metrics over OTLP
-// too. Without an endpoint the adapter starts no spans, since they would
-// have nowhere to go.
+// setupTelemetry sets up what the OTEL_* variables ask for, as any
+// application using otelexport would (nothing is exported when none is
+// set), and serves the metrics for Prometheus on /metrics whatever they
+// say, with the Go runtime's and the process's collectors.
 func setupTelemetry(ctx context.Context) (*telemetry, error) {
 	reg := prometheus.NewRegistry()
-	endpoint := os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT")
-	opts := []otelexport.Option{otelexport.WithPrometheus(reg)}
-	if os.Getenv("OTEL_SERVICE_NAME") == "" {
-		opts = append(opts, otelexport.WithResource(resource.NewSchemaless(semconv.ServiceName("quickstart"))))
-	}
-	if endpoint == "" {
-		opts = append(opts, otelexport.WithoutOTLPMetrics())
-	} else if os.Getenv("OTEL_METRIC_EXPORT_INTERVAL") == "" {
-		opts = append(opts, otelexport.WithMetricInterval(10*time.Second)) // rather than 60s, for a demo
-	}
-	p, err := otelexport.Setup(ctx, opts...)
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	p, err := otelexport.Setup(ctx, otelexport.WithPrometheus(reg),
+		// The default name; OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win.
+		otelexport.WithResourceOptions(resource.WithAttributes(semconv.ServiceName("quickstart"))))
 	if err != nil {
 		return nil, err
 	}
-	aopts := []otelsup.Option{otelsup.WithMeterProvider(p.MeterProvider), otelsup.WithTracerProvider(tracenoop.NewTracerProvider())}
-	describe := "metrics for Prometheus at /metrics; set OTEL_EXPORTER_OTLP_ENDPOINT to export spans and metrics over OTLP"
-	if endpoint != "" {
-		aopts = p.AdapterOptions()
-		describe = "metrics for Prometheus at /metrics; spans and metrics over OTLP to " + endpoint
-	}
-	a, err := otelsup.New(aopts...)
+	a, err := otelsup.New(p.AdapterOptions()...)
 	if err != nil {
 		return nil, errors.Join(err, p.Shutdown(ctx))
+	}
+	describe := p.String()
+	if !strings.Contains(describe, "otlp") {
+		describe += "; OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317 exports spans and metrics over OTLP"
 	}
 	return &telemetry{
 		providers: p,
@@ -165,11 +169,17 @@ func setupTelemetry(ctx context.Context) (*telemetry, error) {
 // shutdown flushes and stops the providers, within 5s, then closes the
 // adapter. Call it once the tree has stopped: the tree's last spans (its
 // shutdown and exit report) have ended by then, and the final states are
-// exported before the adapter stops reporting them.
-func (t *telemetry) shutdown(ctx context.Context) error {
+// exported before the adapter stops reporting them. A failed flush (the
+// collector is down, or, like Jaeger's, has no metrics service) is
+// reported on out, not in the exit status: the tree itself ended as its
+// report says.
+func (t *telemetry) shutdown(ctx context.Context, out io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	return errors.Join(t.providers.Shutdown(ctx), t.adapter.Close())
+	if err := t.providers.Shutdown(ctx); err != nil {
+		fmt.Fprintf(out, "telemetry: the last export failed: %v\n", err)
+	}
+	return t.adapter.Close()
 }
 
 func build(root *sdk.Supervisor, addr string, metrics http.Handler, bound chan<- net.Addr) error {

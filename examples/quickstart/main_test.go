@@ -23,7 +23,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // The README's main job, run for a short while: the tree starts, the flaky
 // job is restarted with backoff, and the exit report says how it ended.
 func TestQuickstartRunsTheTreeAndReports(t *testing.T) {
-	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "") // pull only: nothing to export to
+	cleanEnv(t) // nothing to export to: pull only
 	var out syncBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(context.Background(), &out, "127.0.0.1:0", 1500*time.Millisecond) }()
@@ -48,6 +48,9 @@ func TestQuickstartRunsTheTreeAndReports(t *testing.T) {
 	require.Contains(t, metrics, "# TYPE supervisor_child_status gauge")
 	require.Regexp(t, `supervisor_child_status\{[^}]*supervisor_child_path="/root/api",supervisor_child_state="ready"\} 1\n`, metrics)
 	require.Regexp(t, `supervisor_status\{[^}]*supervisor_path="/root",supervisor_state="alive"\} 1\n`, metrics)
+	require.NotContains(t, metrics, "otel_scope_", "the series carry no scope labels")
+	require.Contains(t, metrics, "\ngo_goroutines ", "the Go collector")
+	require.Contains(t, metrics, "\nprocess_cpu_seconds_total ", "the process collector")
 
 	require.NoError(t, <-done)
 	text := out.String()
@@ -58,7 +61,7 @@ func TestQuickstartRunsTheTreeAndReports(t *testing.T) {
 		`child_backoff /root/jobs/flaky attempt=1`,
 		`child_stopping /root/jobs/indexer attempt=1 running→stopping cause="/root/jobs/flaky exited (error)"`,
 		"supervisor_state /root alive→shutting_down",
-		"telemetry: metrics for Prometheus at /metrics; set OTEL_EXPORTER_OTLP_ENDPOINT",
+		"telemetry: traces: none; metrics: prometheus (WithPrometheus); OTEL_EXPORTER_OTLP_ENDPOINT=",
 		"exit report:",
 	} {
 		require.Contains(t, text, want)

@@ -2,165 +2,61 @@ package otelexport
 
 import (
 	"context"
-	"errors"
-	"net"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"go.opentelemetry.io/otel"
-	colmetricpb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
-	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
-	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
-	metricpb "go.opentelemetry.io/proto/otlp/metrics/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
-	"go.uber.org/goleak"
-	"google.golang.org/grpc"
 
 	"github.com/supervisor-sdk/supervisor/otelsup"
-	"github.com/supervisor-sdk/supervisor/sdk"
 )
 
-// collector is an in-process OTLP gRPC collector that keeps what it gets.
-type collector struct {
-	coltracepb.UnimplementedTraceServiceServer
-	colmetricpb.UnimplementedMetricsServiceServer
-
-	mu      sync.Mutex
-	traces  []*coltracepb.ExportTraceServiceRequest
-	metrics []*colmetricpb.ExportMetricsServiceRequest
-}
-
-func (c *collector) Export(_ context.Context, req *coltracepb.ExportTraceServiceRequest) (*coltracepb.ExportTraceServiceResponse, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.traces = append(c.traces, req)
-	return &coltracepb.ExportTraceServiceResponse{}, nil
-}
-
-// metricsService adapts the collector to the metrics service, whose
-// Export method has the same name as the trace service's.
-type metricsService struct{ *collector }
-
-func (m metricsService) Export(_ context.Context, req *colmetricpb.ExportMetricsServiceRequest) (*colmetricpb.ExportMetricsServiceResponse, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.metrics = append(m.metrics, req)
-	return &colmetricpb.ExportMetricsServiceResponse{}, nil
-}
-
-// startCollector serves a collector on 127.0.0.1 and points the OTLP
-// environment variables at it.
-func startCollector(t *testing.T) *collector {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &collector{}
-	srv := grpc.NewServer()
-	coltracepb.RegisterTraceServiceServer(srv, c)
-	colmetricpb.RegisterMetricsServiceServer(srv, metricsService{c})
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		_ = srv.Serve(lis)
-	}()
-	t.Cleanup(func() {
-		srv.Stop()
-		<-served
-	})
-	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+lis.Addr().String())
-	t.Setenv("OTEL_EXPORTER_OTLP_INSECURE", "true")
-	return c
-}
-
-// runFlaky serves a tree whose child fails until its attempt n, and shuts
-// it down once attempt n runs.
-func runFlaky(t *testing.T, a *otelsup.Adapter, n int64, within time.Duration) *sdk.Report {
-	t.Helper()
-	running := make(chan struct{})
-	root, err := sdk.New("root", append(a.Options(),
-		sdk.WithIntensity(sdk.Intensity{MaxRestarts: 10000, Period: time.Minute}),
-		sdk.WithEventHook(func(e sdk.Event) {
-			if e.Type == sdk.EventChildRunning && e.Attempt == uint64(n) {
-				close(running)
-			}
-		}))...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var calls atomic.Int64
-	if err := root.Add(sdk.Spec{Name: "flaky", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
-		if calls.Add(1) < n {
-			return errors.New("boom")
-		}
-		<-ctx.Done()
-		return nil
-	})}); err != nil {
-		t.Fatal(err)
-	}
-	if err := root.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-running:
-	case <-time.After(within):
-		t.Errorf("attempt %d not running within %s: %d attempts", n, within, calls.Load())
-	}
-	rep, err := root.Shutdown(context.Background(), "test", "done")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rep
-}
-
-func attr(kvs []*commonpb.KeyValue, key string) *commonpb.AnyValue {
-	for _, kv := range kvs {
-		if kv.Key == key {
-			return kv.Value
-		}
-	}
-	return nil
-}
-
+// TestExportToCollector runs a restart episode and checks what an OTLP
+// gRPC collector receives: the spans of every attempt with their links
+// and status, the exit report, the resource, and the metrics. gRPC is the
+// protocol when none is configured, whether OTEL_*_EXPORTER is unset or
+// says otlp.
 func TestExportToCollector(t *testing.T) {
-	col := startCollector(t)
-	t.Setenv("OTEL_SERVICE_NAME", "otelexport-test")
-	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "service.instance.id=inst-1")
-	ctx := context.Background()
-	p, err := Setup(ctx, WithPrometheus(prometheus.NewRegistry()))
-	if err != nil {
-		t.Fatal(err)
+	for name, exporters := range map[string][]string{
+		"exporters unset": nil,
+		"exporters otlp":  {"OTEL_TRACES_EXPORTER=otlp", "OTEL_METRICS_EXPORTER=otlp"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			col, endpoint := startGRPCCollector(t)
+			cleanEnv(t, append(exporters, "OTEL_EXPORTER_OTLP_ENDPOINT="+endpoint,
+				"OTEL_SERVICE_NAME=otelexport-test", "OTEL_RESOURCE_ATTRIBUTES=service.instance.id=inst-1")...)
+			p := setup(t, WithPrometheus(prometheus.NewRegistry()))
+			if got, want := p.String(), "traces: otlp (grpc); metrics: prometheus (WithPrometheus), otlp (grpc)"; got != want {
+				t.Errorf("String() = %q, want %q", got, want)
+			}
+			a := adapter(t, p)
+			runFlaky(t, a, 3, 10*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := p.Shutdown(ctx); err != nil {
+				t.Fatalf("Shutdown: %v", err)
+			}
+			checkEpisode(t, col)
+		})
 	}
-	a, err := otelsup.New(p.AdapterOptions()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runFlaky(t, a, 3, 10*time.Second)
-	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := p.Shutdown(sctx); err != nil {
-		t.Fatalf("Shutdown: %v", err)
-	}
-	if err := a.Close(); err != nil {
-		t.Fatal(err)
-	}
+}
 
+// checkEpisode checks what runFlaky(…, 3, …) exported.
+func checkEpisode(t *testing.T, col *received) {
+	t.Helper()
+	for _, res := range col.resources() {
+		if got := attr(res.Attributes, "service.name"); got != "otelexport-test" {
+			t.Errorf("service.name = %q", got)
+		}
+		if got := attr(res.Attributes, "service.instance.id"); got != "inst-1" {
+			t.Errorf("service.instance.id = %q, want OTEL_RESOURCE_ATTRIBUTES' inst-1", got)
+		}
+	}
 	col.mu.Lock()
-	defer col.mu.Unlock()
 	spans := make(map[string][]*tracepb.Span)
 	for _, req := range col.traces {
 		for _, rs := range req.ResourceSpans {
-			if got := attr(rs.Resource.Attributes, "service.name").GetStringValue(); got != "otelexport-test" {
-				t.Errorf("service.name = %q", got)
-			}
-			if got := attr(rs.Resource.Attributes, "service.instance.id").GetStringValue(); got != "inst-1" {
-				t.Errorf("service.instance.id = %q", got)
-			}
 			for _, ss := range rs.ScopeSpans {
 				if ss.Scope.Name != otelsup.ScopeName || ss.Scope.Version != otelsup.Version() {
 					t.Errorf("scope %s %s", ss.Scope.Name, ss.Scope.Version)
@@ -171,6 +67,7 @@ func TestExportToCollector(t *testing.T) {
 			}
 		}
 	}
+	col.mu.Unlock()
 	for name, want := range map[string]int{otelsup.SpanStart: 1, otelsup.SpanShutdown: 1, otelsup.SpanChildAttempt: 3} {
 		if got := len(spans[name]); got != want {
 			t.Errorf("%d %s spans, want %d", got, name, want)
@@ -178,7 +75,7 @@ func TestExportToCollector(t *testing.T) {
 	}
 	attempts := spans[otelsup.SpanChildAttempt]
 	slices.SortFunc(attempts, func(x, y *tracepb.Span) int {
-		return int(attr(x.Attributes, string(otelsup.AttrChildAttempt)).GetIntValue() - attr(y.Attributes, string(otelsup.AttrChildAttempt)).GetIntValue())
+		return int(intAttr(x, string(otelsup.AttrChildAttempt)) - intAttr(y, string(otelsup.AttrChildAttempt)))
 	})
 	for i, s := range attempts {
 		wantLinks, wantCode, wantMsg := 2, tracepb.Status_STATUS_CODE_ERROR, "boom"
@@ -194,9 +91,6 @@ func TestExportToCollector(t *testing.T) {
 		if s.Status.GetCode() != wantCode || s.Status.GetMessage() != wantMsg {
 			t.Errorf("attempt %d: status %v %q, want %v %q", i+1, s.Status.GetCode(), s.Status.GetMessage(), wantCode, wantMsg)
 		}
-		if len(s.ParentSpanId) != 0 {
-			t.Errorf("attempt %d has a parent", i+1)
-		}
 	}
 	if sh := spans[otelsup.SpanShutdown]; len(sh) == 1 {
 		evs := sh[0].Events
@@ -205,185 +99,66 @@ func TestExportToCollector(t *testing.T) {
 			t.Errorf("last shutdown event %q, want the exit report", last.Name)
 		}
 		for key, want := range map[string]string{"supervisor.report.state": "completed", "supervisor.report.cause": "operator", "supervisor.report.requested_by": "test"} {
-			if got := attr(last.Attributes, key).GetStringValue(); got != want {
+			if got := attr(last.Attributes, key); got != want {
 				t.Errorf("exit report %s = %q, want %q", key, got, want)
 			}
 		}
 	}
-
-	metrics := make(map[string]*metricpb.Metric)
-	for _, req := range col.metrics {
-		for _, rm := range req.ResourceMetrics {
-			for _, sm := range rm.ScopeMetrics {
-				for _, m := range sm.Metrics {
-					metrics[m.Name] = m // cumulative: the last export wins
-				}
-			}
-		}
-	}
+	got := col.metricNames()
 	for _, name := range []string{otelsup.MetricChildRestarts, otelsup.MetricChildExits, otelsup.MetricChildAttemptDuration, "supervisor.child.status", "supervisor.status"} {
-		if metrics[name] == nil {
-			t.Errorf("metric %s not exported; got %v", name, keys(metrics))
-		}
-	}
-	if m := metrics[otelsup.MetricChildRestarts]; m != nil {
-		var restarts int64
-		for _, dp := range m.GetSum().GetDataPoints() {
-			restarts += dp.GetAsInt()
-		}
-		if restarts != 2 {
-			t.Errorf("%d restarts exported, want 2", restarts)
+		if !got[name] {
+			t.Errorf("metric %s not exported; got %v", name, got)
 		}
 	}
 }
 
-func keys[V any](m map[string]V) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
+func intAttr(s *tracepb.Span, key string) int64 {
+	for _, kv := range s.Attributes {
+		if kv.Key == key {
+			return kv.Value.GetIntValue()
+		}
 	}
-	slices.Sort(out)
-	return out
+	return 0
 }
 
-// closedPort points the OTLP variables at a port nothing listens on.
-func closedPort(t *testing.T) {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+// TestExportOverHTTP: OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf sends both
+// signals to /v1/traces and /v1/metrics of the endpoint.
+func TestExportOverHTTP(t *testing.T) {
+	col, endpoint := startHTTPCollector(t)
+	cleanEnv(t, "OTEL_EXPORTER_OTLP_ENDPOINT="+endpoint, "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
+		"OTEL_SERVICE_NAME=otelexport-test", "OTEL_RESOURCE_ATTRIBUTES=service.instance.id=inst-1")
+	p := setup(t)
+	if got, want := p.String(), "traces: otlp (http/protobuf); metrics: otlp (http/protobuf)"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
 	}
-	addr := lis.Addr().String()
-	lis.Close()
-	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+addr)
-	t.Setenv("OTEL_EXPORTER_OTLP_INSECURE", "true")
-}
-
-// With the collector unreachable, supervision is unaffected and Shutdown
-// of the providers returns within its deadline, although the exporters
-// retry for longer.
-func TestCollectorDown(t *testing.T) {
-	closedPort(t)
-	// Longer than the Shutdown deadline below, so the deadline is what
-	// bounds Shutdown; shorter than the 10s default, so the export that
-	// Shutdown leaves behind gives up soon (see waitExportsDone).
-	t.Setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "2500")
-	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(error) {})) // expected failures
-	ctx := context.Background()
-	p, err := Setup(ctx, WithMaxQueueSize(64))
-	if err != nil {
-		t.Fatalf("Setup with the collector down: %v", err)
-	}
-	a, err := otelsup.New(p.AdapterOptions()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	rep := runFlaky(t, a, 200, 5*time.Second) // 199 restarts: many more spans than the queue holds
-	t.Logf("199 restarts and a shutdown in %s", time.Since(start))
-	if got := rep.Children[0].Restarts; got != 199 {
-		t.Errorf("%d restarts, want 199", got)
-	}
-	const deadline = time.Second
-	sctx, cancel := context.WithTimeout(ctx, deadline)
+	runFlaky(t, adapter(t, p), 3, 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	start = time.Now()
-	err = p.Shutdown(sctx)
-	took := time.Since(start)
-	t.Logf("Shutdown: %v after %s", err, took)
-	if err == nil {
-		t.Error("Shutdown with the collector down reported no error")
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
 	}
-	if took > deadline+500*time.Millisecond {
-		t.Errorf("Shutdown took %s, deadline %s", took, deadline)
-	}
-	if err := a.Close(); err != nil {
-		t.Fatal(err)
-	}
-	waitExportsDone(t, 5*time.Second)
+	checkEpisode(t, col)
 }
 
-// waitExportsDone waits for the goroutines of exports still in flight to
-// end. A provider Shutdown that reaches its deadline returns at once, but
-// the batch span processor's export in progress (and the gRPC connection
-// it holds) ends only when the exporter's own timeout
-// (OTEL_EXPORTER_OTLP_TIMEOUT) expires; then the exporter closes its
-// connection and every goroutine ends. Waiting here, rather than ignoring
-// gRPC's goroutines in TestMain, keeps the leak check exact.
-func waitExportsDone(t *testing.T, within time.Duration) {
-	t.Helper()
-	start := time.Now()
-	for {
-		err := goleak.Find()
-		if err == nil {
-			t.Logf("background exports ended %s after Shutdown", time.Since(start).Round(time.Millisecond))
-			return
-		}
-		if time.Since(start) > within {
-			t.Errorf("goroutines still running %s after Shutdown: %v", within, err)
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
+// TestTracesEndpointAlone: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT exports the
+// traces, and only them.
+func TestTracesEndpointAlone(t *testing.T) {
+	col, endpoint := startGRPCCollector(t)
+	cleanEnv(t, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="+endpoint)
+	p := setup(t)
+	if got, want := p.String(), "traces: otlp (grpc); metrics: none"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
 	}
-}
-
-// A failed background export goes to the OpenTelemetry error handler.
-func TestCollectorDownErrorHandler(t *testing.T) {
-	closedPort(t)
-	// Export in the background soon, and give each export little time, so
-	// that a failed export reaches the error handler within the test.
-	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "50")
-	t.Setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "300")
-	var handled errorLog
-	otel.SetErrorHandler(&handled)
-	ctx := context.Background()
-	p, err := Setup(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := otelsup.New(p.AdapterOptions()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runFlaky(t, a, 3, 5*time.Second)
-	for wait := time.Now(); handled.count() == 0 && time.Since(wait) < 5*time.Second; {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if handled.count() == 0 {
-		t.Error("no export error reached the OpenTelemetry error handler")
-	}
-	t.Logf("error handler: %d errors, first: %v", handled.count(), handled.first())
-	sctx, cancel := context.WithTimeout(ctx, time.Second)
+	runFlaky(t, adapter(t, p), 2, 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_ = p.Shutdown(sctx)
-	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(error) {}))
-	if err := a.Close(); err != nil {
-		t.Fatal(err)
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
 	}
-}
-
-type errorLog struct {
-	mu   sync.Mutex
-	errs []error
-}
-
-func (l *errorLog) Handle(err error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.errs = append(l.errs, err)
-}
-
-func (l *errorLog) count() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.errs)
-}
-
-func (l *errorLog) first() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.errs) == 0 {
-		return nil
+	if n := len(col.spanNames()); n != 4 {
+		t.Errorf("%d spans received, want 4 (start, 2 attempts, shutdown): %q", n, col.spanNames())
 	}
-	return l.errs[0]
+	if got := col.metricNames(); len(got) != 0 {
+		t.Errorf("metrics received without a metrics endpoint: %v", got)
+	}
 }
