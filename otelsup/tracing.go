@@ -485,6 +485,9 @@ func (t *tracing) onCommand(s *supState, e sdk.Event) {
 // onCommandDone ends the command span the event answers, with the
 // outcome its Err says.
 func (t *tracing) onCommandDone(e sdk.Event) {
+	if e.Result == sdk.CommandMerged {
+		return // a duplicate, already an event on the span of the command it joined
+	}
 	var newer *cmdState
 	cmd := t.cmds[e.Path]
 	for cmd != nil && cmd.op != e.Command {

@@ -146,7 +146,7 @@ func (r *run) recordExit(c *child, x *classified, from lifecycle.State) {
 // stopped for).
 func (r *run) releaseStop(c *child, st stopping) {
 	if st.cmd != nil {
-		r.commandDone(st.cmd, c.path, ErrChildExited)
+		r.commandDone(st.cmd, c.path, CommandAccepted, ErrChildExited)
 	}
 	if st.plan != nil {
 		r.planNext(st.plan)

@@ -310,9 +310,9 @@ func chaosLateCommands(t *testing.T, root *sdk.Supervisor, tree *chaosTree) int 
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		begin := time.Now()
 		errs := []error{
-			root.Restart(ctx, name, "late-op", "after shutdown"),
-			root.Pause(ctx, name, "late-op", "after shutdown"),
-			root.Remove(ctx, name, "late-op", "after shutdown"),
+			cmdErr(root.Restart(ctx, name, "late-op", "after shutdown")),
+			cmdErr(root.Pause(ctx, name, "late-op", "after shutdown")),
+			cmdErr(root.Remove(ctx, name, "late-op", "after shutdown")),
 			root.Add(sdk.Spec{Name: "late-" + name, Service: sdk.ServiceFunc(idle)}),
 		}
 		took := time.Since(begin)
@@ -868,11 +868,11 @@ func (o *chaosOps) run(tree *chaosTree, cfg chaosConfig, env *chaosEnv, g int, s
 		}
 		switch {
 		case x < 35:
-			tree.record(ctx, o, "restart", path, s.Restart(ctx, name, "chaos-op", "restart"))
+			tree.record(ctx, o, "restart", path, cmdErr(s.Restart(ctx, name, "chaos-op", "restart")))
 		case x < 42:
-			tree.record(ctx, o, "remove", path, s.Remove(ctx, name, "chaos-op", "remove"))
+			tree.record(ctx, o, "remove", path, cmdErr(s.Remove(ctx, name, "chaos-op", "remove")))
 		case x < 60 && perm != "":
-			err := s.Pause(ctx, perm, "chaos-op", "pause")
+			err := cmdErr(s.Pause(ctx, perm, "chaos-op", "pause"))
 			tree.record(ctx, o, "pause", s.Path()+"/"+perm, err)
 			if err == nil {
 				paused = append(paused, struct {
@@ -884,7 +884,7 @@ func (o *chaosOps) run(tree *chaosTree, cfg chaosConfig, env *chaosEnv, g int, s
 			k := r.IntN(len(paused))
 			p := paused[k]
 			paused = slices.Delete(paused, k, k+1)
-			tree.record(ctx, o, "resume", tree.subs[p.sub].Path()+"/"+p.name, tree.subs[p.sub].Resume(ctx, p.name, "chaos-op", "resume"))
+			tree.record(ctx, o, "resume", tree.subs[p.sub].Path()+"/"+p.name, cmdErr(tree.subs[p.sub].Resume(ctx, p.name, "chaos-op", "resume")))
 		case x < 99:
 			spec := tree.newSpec(r, cfg, env, i, fmt.Sprintf("add-%d-%d", g, n), tree.strategyOf(i))
 			err := s.Add(spec)
@@ -902,10 +902,10 @@ func (o *chaosOps) run(tree *chaosTree, cfg chaosConfig, env *chaosEnv, g int, s
 			// resumed at once.
 			sname := strings.TrimPrefix(s.Path(), "/chaos/")
 			if r.IntN(2) == 0 {
-				tree.record(ctx, o, "restart", s.Path(), tree.root.Restart(ctx, sname, "chaos-op", "restart subtree"))
+				tree.record(ctx, o, "restart", s.Path(), cmdErr(tree.root.Restart(ctx, sname, "chaos-op", "restart subtree")))
 			} else {
-				tree.record(ctx, o, "pause", s.Path(), tree.root.Pause(ctx, sname, "chaos-op", "pause subtree"))
-				tree.record(ctx, o, "resume", s.Path(), tree.root.Resume(ctx, sname, "chaos-op", "resume subtree"))
+				tree.record(ctx, o, "pause", s.Path(), cmdErr(tree.root.Pause(ctx, sname, "chaos-op", "pause subtree")))
+				tree.record(ctx, o, "resume", s.Path(), cmdErr(tree.root.Resume(ctx, sname, "chaos-op", "resume subtree")))
 			}
 		}
 		if !cfg.all {

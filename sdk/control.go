@@ -52,7 +52,8 @@ type command struct {
 	name, by, reason string
 	cause            *StopCause // for opShutdown
 	deadline         time.Time  // for opShutdown
-	replies          []chan error
+	replies          []chan answer
+	merged           int // duplicates that joined it
 }
 
 // why is the reason recorded on the child's transitions and events.
@@ -70,112 +71,192 @@ func validateAudit(by, reason string) error {
 	return nil
 }
 
+// CommandResult says what became of an operator command, in the
+// command's [EventCommandDone] and to its caller. The zero value is what a
+// caller gets when its context ended before the outcome was known (the
+// supervisor may still carry the command out).
+type CommandResult uint8
+
+const (
+	// CommandAccepted: the command did what it asked (its error, if any,
+	// says what happened to the child meanwhile, such as ErrChildExited).
+	CommandAccepted CommandResult = iota + 1
+	// CommandMerged: the same command was already under way for the
+	// child; this one joined it and shares its outcome.
+	CommandMerged
+	// CommandIdempotent: there was nothing to do (resuming a child that is
+	// not paused, pausing a paused one).
+	CommandIdempotent
+	// CommandRejected: the command was refused; the error says why.
+	CommandRejected
+)
+
+var resultLabels = [...]string{CommandAccepted: "accepted", CommandMerged: "merged", CommandIdempotent: "idempotent", CommandRejected: "rejected"}
+
+func (r CommandResult) String() string {
+	if r > 0 && int(r) < len(resultLabels) {
+		return resultLabels[r]
+	}
+	return fmt.Sprintf("result(%d)", uint8(r))
+}
+
+// Commands name a child of the supervisor, or a descendant by its path
+// relative to the supervisor ("api/http" for the child http of the nested
+// supervisor api). Each returns what became of it ([CommandResult]) and
+// an error when it was rejected or the child did not end as asked.
+
 // Restart stops the child's running attempt and starts a new generation
 // once it has stopped: the old attempt never overlaps the new one. A child
-// in backoff starts at once; requests for a child already restarting merge
-// into one. It returns when the new attempt is launched, when ctx ends, or
-// with [ErrSupervisorDone] once the supervisor is shutting down. A manual
-// restart does not count toward the restart intensity.
-func (s *Supervisor) Restart(ctx context.Context, name, requestedBy, reason string) error {
+// in backoff starts at once; a request for a child already restarting
+// merges into that one (CommandMerged). It returns when the new attempt is
+// launched, when ctx ends, or with [ErrSupervisorDone] once the
+// supervisor is shutting down. A manual restart does not count toward the
+// restart intensity.
+func (s *Supervisor) Restart(ctx context.Context, name, requestedBy, reason string) (CommandResult, error) {
 	return s.command(ctx, &command{op: opRestart, name: name, by: requestedBy, reason: reason})
 }
 
 // Remove stops the child and removes it from the supervisor, its spec
-// included. It returns once the child has stopped (or was abandoned, then
-// with an [*AbandonedError]), or when ctx ends.
-func (s *Supervisor) Remove(ctx context.Context, name, requestedBy, reason string) error {
+// included; the report keeps it, with outcome removed. It returns once the
+// child has stopped (or was abandoned, then with an [*AbandonedError]), or
+// when ctx ends.
+func (s *Supervisor) Remove(ctx context.Context, name, requestedBy, reason string) (CommandResult, error) {
 	return s.command(ctx, &command{op: opRemove, name: name, by: requestedBy, reason: reason})
 }
 
 // Pause stops the child and holds it: no restart, by its own policy or a
 // sibling's, until [Supervisor.Resume]. It returns once the child has
-// stopped, or when ctx ends.
-func (s *Supervisor) Pause(ctx context.Context, name, requestedBy, reason string) error {
+// stopped, or when ctx ends. Pausing a paused child is CommandIdempotent.
+func (s *Supervisor) Pause(ctx context.Context, name, requestedBy, reason string) (CommandResult, error) {
 	return s.command(ctx, &command{op: opPause, name: name, by: requestedBy, reason: reason})
 }
 
 // Resume starts a paused child again. Resuming a child that is not paused
-// changes nothing.
-func (s *Supervisor) Resume(ctx context.Context, name, requestedBy, reason string) error {
+// changes nothing (CommandIdempotent).
+func (s *Supervisor) Resume(ctx context.Context, name, requestedBy, reason string) (CommandResult, error) {
 	return s.command(ctx, &command{op: opResume, name: name, by: requestedBy, reason: reason})
 }
 
-func (s *Supervisor) command(ctx context.Context, cmd *command) error {
+// maxPathDepth bounds the depth of a relative path a command may name.
+const maxPathDepth = 64
+
+func (s *Supervisor) command(ctx context.Context, cmd *command) (CommandResult, error) {
 	if err := validateAudit(cmd.by, cmd.reason); err != nil {
-		return err
+		return CommandRejected, err
 	}
 	if cmd.name == "" {
-		return &ArgumentError{Field: "name", Problem: "is blank"}
+		return CommandRejected, &ArgumentError{Field: "name", Problem: "is blank"}
 	}
 	if err := s.usable(); err != nil {
-		return err
+		return CommandRejected, err
+	}
+	for depth := 0; strings.Contains(cmd.name, "/"); depth++ {
+		first, rest, _ := strings.Cut(cmd.name, "/")
+		sub := s.nestedByName(first)
+		if sub == nil || depth >= maxPathDepth {
+			return CommandRejected, fmt.Errorf("%w: %s under %s (no nested supervisor %s)", ErrUnknownChild, quoteName(cmd.name), s.Path(), quoteName(first))
+		}
+		s, cmd.name = sub, rest
 	}
 	r := s.currentRun()
 	if r == nil {
-		return ErrSupervisorDone
+		return CommandRejected, ErrSupervisorDone
 	}
-	reply := make(chan error, 1)
-	cmd.replies = []chan error{reply}
+	reply := make(chan answer, 1)
+	cmd.replies = []chan answer{reply}
 	if ok, err := r.postCtx(ctx, msg{kind: msgControl, ctl: cmd}); err != nil {
-		return err
+		return CommandRejected, err
 	} else if !ok {
-		return ErrSupervisorDone
+		return CommandRejected, ErrSupervisorDone
 	}
 	select {
-	case err := <-reply:
-		return err
+	case a := <-reply:
+		return a.result, a.err
 	case <-r.done:
 		select {
-		case err := <-reply:
-			return err
+		case a := <-reply:
+			return a.result, a.err
 		default:
-			return ErrSupervisorDone
+			return CommandRejected, ErrSupervisorDone
 		}
 	case <-ctx.Done():
-		return context.Cause(ctx)
+		return 0, context.Cause(ctx) // it may still happen: the supervisor has it
 	}
+}
+
+// answer is a command's outcome, for its callers.
+type answer struct {
+	result CommandResult
+	err    error
+}
+
+// nestedByName returns the nested supervisor declared as the child name,
+// or nil.
+func (s *Supervisor) nestedByName(name string) *Supervisor {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.specs {
+		if s.specs[i].Name == name {
+			return nestedSupervisor(s.specs[i].Service)
+		}
+	}
+	return nil
 }
 
 func (r *run) onControl(cmd *command) {
 	path := r.path + "/" + cmd.name
 	r.emit(Event{Type: EventCommand, Path: path, Command: opLabels[cmd.op], RequestedBy: cmd.by, Cause: cmd.reason})
-	reply := func(err error) { r.commandDone(cmd, path, err) }
+	reject := func(err error) { r.commandDone(cmd, path, CommandRejected, err) }
 	if r.shut != nil {
-		reply(ErrSupervisorDone)
+		reject(ErrSupervisorDone)
 		return
 	}
 	c := r.byName[cmd.name]
 	if c == nil {
-		reply(fmt.Errorf("%w: %s under %s", ErrUnknownChild, quoteName(cmd.name), r.path))
+		reject(fmt.Errorf("%w: %s under %s", ErrUnknownChild, quoteName(cmd.name), r.path))
 		return
 	}
 	if c.ended() && c.outcome == OutcomeAbandoned && cmd.op != opRemove {
-		reply(&AbandonedError{Children: []string{c.path}})
+		reject(&AbandonedError{Children: []string{c.path}})
 		return
 	}
 	if busy := c.stop.cmd; busy != nil && c.isStopping() {
 		if busy.op == cmd.op {
-			busy.replies = append(busy.replies, cmd.replies...) // duplicates merge
+			// The same command is under way: this one joins it, is told
+			// so, and shares its outcome.
+			busy.merged++
+			r.emit(Event{Type: EventCommandDone, Path: path, Command: opLabels[cmd.op], RequestedBy: cmd.by, Cause: cmd.reason, Result: CommandMerged})
+			for _, ch := range cmd.replies {
+				busy.replies = append(busy.replies, ch)
+			}
 			return
 		}
-		reply(fmt.Errorf("sdk: child %s is busy with %s", c.path, opLabels[busy.op]))
+		reject(fmt.Errorf("sdk: child %s is busy with %s", c.path, opLabels[busy.op]))
 		return
 	}
 	if c.ended() && cmd.op != opRemove {
-		reply(fmt.Errorf("sdk: child %s has ended (%s); add it again to run it", c.path, c.state()))
+		reject(fmt.Errorf("sdk: child %s has ended (%s); add it again to run it", c.path, c.state()))
 		return
 	}
 	paused := c.state() == lifecycle.StatePaused
 	switch cmd.op {
 	case opResume:
-		if paused {
-			r.launchWhenDepsUp(c, cmd.why())
+		if !paused {
+			r.commandDone(cmd, path, CommandIdempotent, nil)
+			return
 		}
-		reply(nil)
+		r.emit(Event{Type: EventChildResumed, Path: c.path, Attempt: c.attempt, From: lifecycle.StatePaused, RequestedBy: cmd.by, Cause: cmd.reason})
+		r.launchWhenDepsUp(c, cmd.why())
+		r.commandDone(cmd, path, CommandAccepted, nil)
 		return
+	case opPause:
+		if paused {
+			r.commandDone(cmd, path, CommandIdempotent, nil)
+			return
+		}
 	case opRestart:
 		if paused {
-			reply(fmt.Errorf("sdk: child %s is paused; resume it", c.path))
+			reject(fmt.Errorf("sdk: child %s is paused; resume it", c.path))
 			return
 		}
 	}
@@ -232,7 +313,9 @@ func (r *run) finishCommand(c *child, cmd *command, lost bool) {
 		c.why, c.origin = ReasonManual, ""
 		r.relaunchBecause(c, why)
 	case cmd.op == opPause:
+		from := c.state()
 		r.move(c, lifecycle.StatePaused, why)
+		r.emit(Event{Type: EventChildPaused, Path: c.path, Attempt: c.attempt, From: from, To: lifecycle.StatePaused, RequestedBy: cmd.by, Cause: cmd.reason})
 	case cmd.op == opRemove:
 		if !c.ended() {
 			if c.outcome == "" {
@@ -243,7 +326,11 @@ func (r *run) finishCommand(c *child, cmd *command, lost bool) {
 		r.removedReport(c)
 		r.forget(c)
 	}
-	r.commandDone(cmd, c.path, err)
+	res := CommandAccepted
+	if err == ErrSupervisorDone {
+		res = CommandRejected
+	}
+	r.commandDone(cmd, c.path, res, err)
 	if cmd.op == opPause || cmd.op == opRemove {
 		r.checkStarted()
 	}
@@ -251,10 +338,13 @@ func (r *run) finishCommand(c *child, cmd *command, lost bool) {
 
 // commandDone reports a command's outcome, as an event and to every caller
 // waiting for it.
-func (r *run) commandDone(cmd *command, path string, err error) {
-	r.emit(Event{Type: EventCommandDone, Path: path, Command: opLabels[cmd.op], RequestedBy: cmd.by, Cause: cmd.reason, Err: err})
-	for _, ch := range cmd.replies {
-		ch <- err
+func (r *run) commandDone(cmd *command, path string, res CommandResult, err error) {
+	r.emit(Event{Type: EventCommandDone, Path: path, Command: opLabels[cmd.op], RequestedBy: cmd.by, Cause: cmd.reason, Err: err, Result: res})
+	for i, ch := range cmd.replies {
+		if i > 0 {
+			res = CommandMerged // the callers that joined it
+		}
+		ch <- answer{result: res, err: err}
 	}
 	cmd.replies = nil
 }

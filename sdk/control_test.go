@@ -60,7 +60,7 @@ func TestRestartCommand(t *testing.T) {
 			startSup(t, s)
 
 			begin := time.Now()
-			require.NoError(t, s.Restart(context.Background(), "c", "alice", "deploy"))
+			require.NoError(t, cmdErr(s.Restart(context.Background(), "c", "alice", "deploy")))
 			require.Equal(t, time.Second, time.Since(begin), "Restart returns once the new attempt is launched")
 			synctest.Wait()
 
@@ -95,7 +95,7 @@ func TestRestartCommand(t *testing.T) {
 			require.Equal(t, 1, cs.Restarts)
 			require.Equal(t, lifecycle.StateRunning, cs.State)
 
-			require.NoError(t, s.Restart(context.Background(), "c", "alice", "again"))
+			require.NoError(t, cmdErr(s.Restart(context.Background(), "c", "alice", "again")))
 			require.Equal(t, uint64(2), childStatus(t, s, "/r/c").Generation)
 			require.Equal(t, lifecycle.StateAlive, s.Health().State, "manual restarts do not count toward the intensity")
 		})
@@ -112,7 +112,7 @@ func TestRestartCommand(t *testing.T) {
 
 			errs := make(chan error, 2)
 			for _, who := range []string{"alice", "bob"} {
-				go func() { errs <- s.Restart(context.Background(), "c", who, "deploy") }()
+				go func() { errs <- cmdErr(s.Restart(context.Background(), "c", who, "deploy")) }()
 			}
 			synctest.Wait()
 			require.Equal(t, 2, rec.count("/r/c", sdk.EventCommand), "both requests arrived")
@@ -140,7 +140,7 @@ func TestRestartCommand(t *testing.T) {
 			require.Equal(t, lifecycle.StateBackoff, childStatus(t, s, "/r/c").State)
 
 			begin := time.Now()
-			require.NoError(t, s.Restart(context.Background(), "c", "alice", "do not wait"))
+			require.NoError(t, cmdErr(s.Restart(context.Background(), "c", "alice", "do not wait")))
 			require.Zero(t, time.Since(begin))
 			synctest.Wait()
 			require.Equal(t, int64(2), calls.Load())
@@ -160,9 +160,9 @@ func TestRestartCommand(t *testing.T) {
 				sdk.Spec{Name: "done", Restart: sdk.Transient, Service: sdk.ServiceFunc(func(context.Context) error { return nil })})
 			startSup(t, s)
 			synctest.Wait()
-			require.NoError(t, s.Pause(context.Background(), "p", "alice", "hold"))
-			require.ErrorContains(t, s.Restart(context.Background(), "p", "alice", "go"), "paused")
-			require.ErrorContains(t, s.Restart(context.Background(), "done", "alice", "go"), "has ended")
+			require.NoError(t, cmdErr(s.Pause(context.Background(), "p", "alice", "hold")))
+			require.ErrorContains(t, cmdErr(s.Restart(context.Background(), "p", "alice", "go")), "paused")
+			require.ErrorContains(t, cmdErr(s.Restart(context.Background(), "done", "alice", "go")), "has ended")
 		})
 	})
 }
@@ -174,10 +174,10 @@ func TestCommandArguments(t *testing.T) {
 		startSup(t, s)
 		ctx := context.Background()
 		commands := map[string]func(name, by, reason string) error{
-			"restart": func(n, b, r string) error { return s.Restart(ctx, n, b, r) },
-			"remove":  func(n, b, r string) error { return s.Remove(ctx, n, b, r) },
-			"pause":   func(n, b, r string) error { return s.Pause(ctx, n, b, r) },
-			"resume":  func(n, b, r string) error { return s.Resume(ctx, n, b, r) },
+			"restart": func(n, b, r string) error { return cmdErr(s.Restart(ctx, n, b, r)) },
+			"remove":  func(n, b, r string) error { return cmdErr(s.Remove(ctx, n, b, r)) },
+			"pause":   func(n, b, r string) error { return cmdErr(s.Pause(ctx, n, b, r)) },
+			"resume":  func(n, b, r string) error { return cmdErr(s.Resume(ctx, n, b, r)) },
 		}
 		for name, cmd := range commands {
 			for _, tc := range []struct{ name, by, reason, field string }{
@@ -217,7 +217,7 @@ func TestPauseResume(t *testing.T) {
 			startSup(t, s)
 
 			begin := time.Now()
-			require.NoError(t, s.Pause(context.Background(), "c", "alice", "maintenance"))
+			require.NoError(t, cmdErr(s.Pause(context.Background(), "c", "alice", "maintenance")))
 			require.Equal(t, time.Second, time.Since(begin), "Pause returns once the child has stopped")
 			require.Equal(t, []string{"enter c#1", "cancelled c#1", "exit c#1"}, prefixed(log.lines(), "enter", "cancelled", "exit"))
 			cs := childStatus(t, s, "/r/c")
@@ -227,16 +227,16 @@ func TestPauseResume(t *testing.T) {
 			time.Sleep(time.Hour)
 			synctest.Wait()
 			require.Equal(t, 1, log.of("c"), "a paused child is not restarted")
-			require.NoError(t, s.Pause(context.Background(), "c", "alice", "again"), "pausing a paused child changes nothing")
+			require.NoError(t, cmdErr(s.Pause(context.Background(), "c", "alice", "again")), "pausing a paused child changes nothing")
 
-			require.NoError(t, s.Resume(context.Background(), "c", "bob", "done"))
+			require.NoError(t, cmdErr(s.Resume(context.Background(), "c", "bob", "done")))
 			synctest.Wait()
 			require.Equal(t, 2, log.of("c"))
 			cs = childStatus(t, s, "/r/c")
 			require.False(t, cs.Paused)
 			require.Equal(t, lifecycle.StateRunning, cs.State)
 			require.Equal(t, "resume requested by bob: done", rec.last(t, "/r/c", sdk.EventChildStarting).Cause)
-			require.NoError(t, s.Resume(context.Background(), "c", "bob", "again"), "resuming a running child changes nothing")
+			require.NoError(t, cmdErr(s.Resume(context.Background(), "c", "bob", "again")), "resuming a running child changes nothing")
 			synctest.Wait()
 			require.Equal(t, 2, log.of("c"))
 		})
@@ -250,7 +250,7 @@ func TestPauseResume(t *testing.T) {
 			p := newSteered(log, "p", 0)
 			add(t, s, p.spec(), f.spec())
 			startSup(t, s)
-			require.NoError(t, s.Pause(context.Background(), "p", "alice", "hold"))
+			require.NoError(t, cmdErr(s.Pause(context.Background(), "p", "alice", "hold")))
 
 			f.fail <- errBoom // one_for_all restarts every child...
 			synctest.Wait()
@@ -264,7 +264,7 @@ func TestPauseResume(t *testing.T) {
 			require.True(t, cs.Paused)
 			require.Equal(t, lifecycle.StatePaused, cs.State)
 
-			require.NoError(t, s.Resume(context.Background(), "p", "alice", "go"))
+			require.NoError(t, cmdErr(s.Resume(context.Background(), "p", "alice", "go")))
 			synctest.Wait()
 			require.Equal(t, 2, log.of("p"))
 		})
@@ -282,7 +282,7 @@ func TestPauseResume(t *testing.T) {
 				sdk.Spec{Name: "api", DependsOn: []string{"db"}, Service: idleService})
 			sv := serve(t, s)
 			synctest.Wait()
-			require.NoError(t, s.Pause(context.Background(), "api", "alice", "hold"))
+			require.NoError(t, cmdErr(s.Pause(context.Background(), "api", "alice", "hold")))
 			cs := childStatus(t, s, "/r/api")
 			require.True(t, cs.Paused)
 			close(dbReady)
@@ -292,7 +292,7 @@ func TestPauseResume(t *testing.T) {
 				t.Fatalf("regression: control.go finishCommand moves a pending child (state starting) to paused, which the child lifecycle "+
 					"does not allow (starting→paused); the error goes to otel.Handle and Status shows paused=true state=%s", cs.State)
 			}
-			require.NoError(t, s.Resume(context.Background(), "api", "alice", "go"))
+			require.NoError(t, cmdErr(s.Resume(context.Background(), "api", "alice", "go")))
 			synctest.Wait()
 			require.Equal(t, lifecycle.StateRunning, childStatus(t, s, "/r/api").State)
 			require.NoError(t, sv.stop())
@@ -311,13 +311,13 @@ func TestRemoveCommand(t *testing.T) {
 			startSup(t, s)
 
 			begin := time.Now()
-			require.NoError(t, s.Remove(context.Background(), "c", "alice", "decommission"))
+			require.NoError(t, cmdErr(s.Remove(context.Background(), "c", "alice", "decommission")))
 			require.Equal(t, time.Second, time.Since(begin))
 			require.Equal(t, []string{"enter c#1", "cancelled c#1", "exit c#1"}, prefixed(log.lines(), "enter", "cancelled", "exit"))
 			ended := rec.last(t, "/r/c", sdk.EventChildEnded)
 			require.Equal(t, lifecycle.StateStopped, ended.To)
 			require.Equal(t, []string{"/r/a"}, listed(t, s))
-			require.ErrorIs(t, s.Restart(context.Background(), "c", "alice", "back?"), sdk.ErrUnknownChild)
+			require.ErrorIs(t, cmdErr(s.Restart(context.Background(), "c", "alice", "back?")), sdk.ErrUnknownChild)
 
 			require.NoError(t, s.Add(c.spec()), "the name is free again")
 			synctest.Wait()
@@ -336,7 +336,7 @@ func TestRemoveCommand(t *testing.T) {
 			add(t, s, sdk.Spec{Name: "x", StopTimeout: 2 * time.Second, Service: x})
 			startSup(t, s)
 			begin := time.Now()
-			err := s.Remove(context.Background(), "x", "alice", "decommission")
+			err := cmdErr(s.Remove(context.Background(), "x", "alice", "decommission"))
 			require.Equal(t, 2*time.Second, time.Since(begin), "after its StopTimeout")
 			require.ErrorIs(t, err, sdk.ErrAbandoned)
 			var ae *sdk.AbandonedError
@@ -356,11 +356,11 @@ func TestCommandEvents(t *testing.T) {
 		add(t, s, sdk.Spec{Name: "c", Service: idleService})
 		startSup(t, s)
 		ctx := context.Background()
-		require.NoError(t, s.Restart(ctx, "c", "alice", "r1"))
-		require.NoError(t, s.Pause(ctx, "c", "bob", "p1"))
-		require.NoError(t, s.Resume(ctx, "c", "carol", "u1"))
-		require.NoError(t, s.Remove(ctx, "c", "dave", "x1"))
-		require.ErrorIs(t, s.Restart(ctx, "ghost", "erin", "g1"), sdk.ErrUnknownChild)
+		require.NoError(t, cmdErr(s.Restart(ctx, "c", "alice", "r1")))
+		require.NoError(t, cmdErr(s.Pause(ctx, "c", "bob", "p1")))
+		require.NoError(t, cmdErr(s.Resume(ctx, "c", "carol", "u1")))
+		require.NoError(t, cmdErr(s.Remove(ctx, "c", "dave", "x1")))
+		require.ErrorIs(t, cmdErr(s.Restart(ctx, "ghost", "erin", "g1")), sdk.ErrUnknownChild)
 
 		var got []string
 		for _, e := range rec.filter("", sdk.EventCommand) {
@@ -383,17 +383,17 @@ func TestCommandsAfterShutdown(t *testing.T) {
 		s := newSup(t, "r")
 		add(t, s, sdk.Spec{Name: "c", Service: idleService})
 		ctx := context.Background()
-		require.ErrorIs(t, s.Restart(ctx, "c", "alice", "before"), sdk.ErrSupervisorDone, "not started yet")
+		require.ErrorIs(t, cmdErr(s.Restart(ctx, "c", "alice", "before")), sdk.ErrSupervisorDone, "not started yet")
 
 		startSup(t, s)
 		_, err := s.Shutdown(ctx, "test", "done")
 		require.NoError(t, err)
 		done := make(chan error, 4)
 		go func() {
-			done <- s.Restart(ctx, "c", "alice", "why")
-			done <- s.Remove(ctx, "c", "alice", "why")
-			done <- s.Pause(ctx, "c", "alice", "why")
-			done <- s.Resume(ctx, "c", "alice", "why")
+			done <- cmdErr(s.Restart(ctx, "c", "alice", "why"))
+			done <- cmdErr(s.Remove(ctx, "c", "alice", "why"))
+			done <- cmdErr(s.Pause(ctx, "c", "alice", "why"))
+			done <- cmdErr(s.Resume(ctx, "c", "alice", "why"))
 		}()
 		synctest.Wait()
 		require.Len(t, done, 4, "no command blocks")
@@ -414,8 +414,8 @@ func TestCommandsDuringShutdown(t *testing.T) {
 		synctest.Wait()
 		require.Equal(t, lifecycle.StateShuttingDown, s.Health().State)
 		begin := time.Now()
-		require.ErrorIs(t, s.Restart(context.Background(), "c", "alice", "why"), sdk.ErrSupervisorDone)
-		require.ErrorIs(t, s.Pause(context.Background(), "slow", "alice", "why"), sdk.ErrSupervisorDone)
+		require.ErrorIs(t, cmdErr(s.Restart(context.Background(), "c", "alice", "why")), sdk.ErrSupervisorDone)
+		require.ErrorIs(t, cmdErr(s.Pause(context.Background(), "slow", "alice", "why")), sdk.ErrSupervisorDone)
 		require.Zero(t, time.Since(begin))
 		_, err := s.Wait(context.Background())
 		require.NoError(t, err)
@@ -435,7 +435,7 @@ func TestCommandContextBoundsWait(t *testing.T) {
 		ctx, cancel := context.WithTimeoutCause(context.Background(), time.Second, errImpatient)
 		defer cancel()
 		begin := time.Now()
-		err := s.Restart(ctx, "c", "alice", "deploy")
+		err := cmdErr(s.Restart(ctx, "c", "alice", "deploy"))
 		require.Equal(t, time.Second, time.Since(begin))
 		require.ErrorIs(t, err, errImpatient)
 
@@ -445,7 +445,7 @@ func TestCommandContextBoundsWait(t *testing.T) {
 
 		ctx, cancel = context.WithCancel(context.Background())
 		cancel()
-		require.ErrorIs(t, s.Pause(ctx, "c", "alice", "hold"), context.Canceled)
+		require.ErrorIs(t, cmdErr(s.Pause(ctx, "c", "alice", "hold")), context.Canceled)
 	})
 }
 
@@ -464,7 +464,7 @@ func TestCommandDuringSiblingRestart(t *testing.T) {
 		a.fail <- errBoom // one_for_all: b is stopped (2s), then a and b restart
 		synctest.Wait()
 		require.Equal(t, lifecycle.StateStopping, childStatus(t, s, "/r/b").State)
-		require.NoError(t, s.Restart(context.Background(), "b", "alice", "deploy"))
+		require.NoError(t, cmdErr(s.Restart(context.Background(), "b", "alice", "deploy")))
 		time.Sleep(time.Minute)
 		synctest.Wait()
 		require.Equal(t, 2, log.of("b"))
@@ -474,5 +474,83 @@ func TestCommandDuringSiblingRestart(t *testing.T) {
 				log.of("a"), childStatus(t, s, "/r/a").State)
 		}
 		require.Equal(t, lifecycle.StateRunning, childStatus(t, s, "/r/a").State)
+	})
+}
+
+// Every command ends in one result, in its command_done event and to its
+// caller: accepted, merged (a duplicate joined the same command under
+// way), idempotent (nothing to do) or rejected. (A duplicate Restart used
+// to wait for the first and return nil, and a second Pause returned nil
+// and emitted a second result, so neither could be told apart.)
+func TestCommandResults(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := newRecorder()
+		log := newAttempts()
+		s := newSup(t, "r", sdk.WithEventHook(rec.hook))
+		c := newSteered(log, "c", time.Second)
+		add(t, s, c.spec())
+		startSup(t, s)
+		ctx := context.Background()
+
+		results := make(chan sdk.CommandResult, 2)
+		go func() { res, _ := s.Restart(ctx, "c", "alice", "deploy"); results <- res }()
+		synctest.Wait()
+		go func() { res, _ := s.Restart(ctx, "c", "bob", "deploy too"); results <- res }()
+		synctest.Wait()
+		time.Sleep(time.Second)
+		got := []sdk.CommandResult{<-results, <-results}
+		require.ElementsMatch(t, []sdk.CommandResult{sdk.CommandAccepted, sdk.CommandMerged}, got)
+		require.Equal(t, 2, log.of("c"), "one restart for both")
+
+		res, err := s.Pause(ctx, "c", "alice", "hold")
+		require.NoError(t, err)
+		require.Equal(t, sdk.CommandAccepted, res)
+		res, err = s.Pause(ctx, "c", "alice", "hold again")
+		require.NoError(t, err)
+		require.Equal(t, sdk.CommandIdempotent, res)
+		res, err = s.Restart(ctx, "c", "carol", "while paused")
+		require.Error(t, err)
+		require.Equal(t, sdk.CommandRejected, res)
+		res, err = s.Resume(ctx, "c", "alice", "go")
+		require.NoError(t, err)
+		require.Equal(t, sdk.CommandAccepted, res)
+		res, err = s.Resume(ctx, "c", "alice", "go again")
+		require.NoError(t, err)
+		require.Equal(t, sdk.CommandIdempotent, res)
+
+		var done []string
+		for _, e := range rec.filter("/r/c", sdk.EventCommandDone) {
+			done = append(done, e.Command+":"+e.Result.String())
+		}
+		require.ElementsMatch(t, []string{"restart:accepted", "restart:merged", "pause:accepted", "pause:idempotent",
+			"restart:rejected", "resume:accepted", "resume:idempotent"}, done, "one result event per command")
+		require.Len(t, rec.filter("/r/c", sdk.EventChildPaused), 1)
+		require.Len(t, rec.filter("/r/c", sdk.EventChildResumed), 1)
+	})
+}
+
+// Commands reach any descendant by its path relative to the supervisor.
+// (root.Restart(ctx, "api/http", …) used to say there was no such child.)
+func TestCommandsReachDescendants(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		root, api, deep := newSup(t, "root"), newSup(t, "api"), newSup(t, "deep")
+		var runs atomic.Int64
+		add(t, deep, sdk.Spec{Name: "leaf", Service: sdk.ServiceFunc(func(ctx context.Context) error { runs.Add(1); return idle(ctx) })})
+		add(t, api, sdk.Spec{Name: "http", Service: idleService}, sdk.Spec{Name: "deep", Service: deep})
+		add(t, root, sdk.Spec{Name: "api", Service: api})
+		startSup(t, root)
+		ctx := context.Background()
+		res, err := root.Restart(ctx, "api/deep/leaf", "alice", "deep restart")
+		require.NoError(t, err)
+		require.Equal(t, sdk.CommandAccepted, res)
+		synctest.Wait()
+		require.Equal(t, int64(2), runs.Load())
+		_, err = root.Pause(ctx, "api/http", "alice", "hold")
+		require.NoError(t, err)
+		require.Equal(t, lifecycle.StatePaused, childStatusIn(t, root, "/root/api/http").State)
+		_, err = root.Restart(ctx, "api/nope/x", "alice", "typo")
+		require.ErrorIs(t, err, sdk.ErrUnknownChild)
+		_, err = root.Restart(ctx, "api/http/x", "alice", "not a supervisor")
+		require.ErrorIs(t, err, sdk.ErrUnknownChild)
 	})
 }

@@ -33,6 +33,8 @@ const (
 	EventCommandDone                          // an operator command completed, or failed with Err
 	EventLateSignal                           // Ready or Heartbeat came from an attempt that has ended; it changes nothing
 	EventHookPanicked                         // an event hook panicked; Err is a *PanicError, Cause names the event
+	EventChildPaused                          // an operator paused the child; RequestedBy and Cause say who and why
+	EventChildResumed                         // an operator resumed the child
 )
 
 var eventLabels = [...]string{
@@ -44,6 +46,7 @@ var eventLabels = [...]string{
 	EventChildReady: "child_ready", EventChildPending: "child_pending", EventChildStale: "child_stale",
 	EventCommand: "command", EventCommandDone: "command_done",
 	EventLateSignal: "late_signal", EventHookPanicked: "hook_panicked",
+	EventChildPaused: "child_paused", EventChildResumed: "child_resumed",
 }
 
 func (t EventType) String() string {
@@ -95,6 +98,8 @@ type Event struct {
 	// Command is the operator command, for EventCommand and
 	// EventCommandDone: restart, remove, pause or resume.
 	Command string
+	// Result is what became of the command, on EventCommandDone.
+	Result CommandResult
 	// ShutdownCause classifies a supervisor's shutdown, on the
 	// EventSupervisorState that moves it to shutting_down and on its final
 	// one.
@@ -136,6 +141,9 @@ func (e Event) String() string {
 	}
 	if e.Command != "" {
 		s += " command=" + e.Command
+	}
+	if e.Result != 0 {
+		s += " result=" + e.Result.String()
 	}
 	if e.RequestedBy != "" && e.RequestedBy != e.Supervisor { // the supervisor's own decisions need no "by"
 		s += fmt.Sprintf(" by=%q", e.RequestedBy)

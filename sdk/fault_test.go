@@ -78,7 +78,7 @@ func TestFaultBlockingHook(t *testing.T) {
 		require.True(t, s.Health().Alive)
 		_, err := s.Status(context.Background())
 		require.NoError(t, err)
-		require.NoError(t, s.Restart(context.Background(), "other", "alice", "while the hook blocks"))
+		require.NoError(t, cmdErr(s.Restart(context.Background(), "other", "alice", "while the hook blocks")))
 		require.Zero(t, time.Since(start), "Status and commands do not wait for the hook")
 
 		time.Sleep(20 * time.Millisecond)
@@ -132,7 +132,7 @@ func TestFaultFullMailboxIgnoresContextBug(t *testing.T) {
 		defer cancel()
 		_, err := s.Status(ctx)
 		require.NoError(t, err)
-		require.NoError(t, s.Restart(ctx, "other", "alice", "while the hook blocks"))
+		require.NoError(t, cmdErr(s.Restart(ctx, "other", "alice", "while the hook blocks")))
 		require.Zero(t, time.Since(start))
 		time.Sleep(block) // let the hook return before the test's cleanup shuts s down
 		synctest.Wait()
@@ -314,8 +314,8 @@ func TestFaultPanicDuringStop(t *testing.T) {
 			var calls atomic.Int64
 			add(t, s, sdk.Spec{Name: "p", Service: panicOnStop(&calls)})
 			startSup(t, s)
-			require.NoError(t, s.Restart(context.Background(), "p", "alice", "roll"))
-			require.NoError(t, s.Restart(context.Background(), "p", "alice", "roll again"))
+			require.NoError(t, cmdErr(s.Restart(context.Background(), "p", "alice", "roll")))
+			require.NoError(t, cmdErr(s.Restart(context.Background(), "p", "alice", "roll again")))
 			synctest.Wait()
 			require.Equal(t, int64(3), calls.Load())
 			require.True(t, s.Health().Alive, "panics while stopping are not counted as failures")
@@ -516,7 +516,7 @@ func TestFaultRestartDuringShutdownBug(t *testing.T) {
 		add(t, s, sdk.Spec{Name: "c", StopTimeout: 5 * time.Second, Service: c})
 		require.NoError(t, s.Start(context.Background()))
 		restarted := make(chan error, 1)
-		go func() { restarted <- s.Restart(context.Background(), "c", "alice", "roll") }()
+		go func() { restarted <- cmdErr(s.Restart(context.Background(), "c", "alice", "roll")) }()
 		synctest.Wait() // c is stopping, for a second
 		rep, err := s.Shutdown(context.Background(), "bob", "shutdown")
 		require.NoError(t, err)
@@ -551,19 +551,19 @@ func TestFaultCommandDuringSiblingRestartBug(t *testing.T) {
 				f := newSteered(newAttempts(), "f", 0)
 				add(t, s, sdk.Spec{Name: "a", Backoff: sdk.NoBackoff(), StopTimeout: 5 * time.Second, Service: a}, f.spec())
 				startSup(t, s)
-				cmdErr := make(chan error, 1)
+				errc := make(chan error, 1)
 				go func() {
 					if op == "restart" {
-						cmdErr <- s.Restart(context.Background(), "a", "alice", "roll")
+						errc <- cmdErr(s.Restart(context.Background(), "a", "alice", "roll"))
 					} else {
-						cmdErr <- s.Pause(context.Background(), "a", "alice", "hold")
+						errc <- cmdErr(s.Pause(context.Background(), "a", "alice", "hold"))
 					}
 				}()
 				synctest.Wait() // a is stopping for the command, for a second
 				f.fail <- errBoom
 				time.Sleep(2 * time.Second)
 				synctest.Wait()
-				require.NoError(t, <-cmdErr)
+				require.NoError(t, <-errc)
 
 				st := childStatus(t, s, "/r/a")
 				// One goroutine per child: a second launch cannot overlap the
@@ -610,7 +610,7 @@ func TestFaultPoolForgetsAbandonedChildBug(t *testing.T) {
 		path, err := pool.Start(x)
 		require.NoError(t, err)
 		<-x.started
-		err = s.Restart(context.Background(), "w-1", "alice", "roll")
+		err = cmdErr(s.Restart(context.Background(), "w-1", "alice", "roll"))
 		require.ErrorIs(t, err, sdk.ErrAbandoned)
 		rep, err := s.Shutdown(context.Background(), "alice", "done")
 		var ae *sdk.AbandonedError
@@ -734,8 +734,8 @@ func pauseEndedScenario(nested bool) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	pauseErr := target.Pause(ctx, "once", "alice", "hold")
-	resumeErr := target.Resume(ctx, "once", "alice", "go")
+	pauseErr := cmdErr(target.Pause(ctx, "once", "alice", "hold"))
+	resumeErr := cmdErr(target.Resume(ctx, "once", "alice", "go"))
 	time.Sleep(50 * time.Millisecond)
 	_, statusErr := target.Status(ctx)
 	if statusErr != nil {

@@ -218,7 +218,7 @@ func TestHookCallsBackIntoTheSupervisor(t *testing.T) {
 			case e.Type == sdk.EventChildExited && e.Path == "/r/flaky" && e.Attempt == 1:
 				st, err := s.Status(context.Background())
 				results <- fmt.Sprintf("status %d children %v", len(st.Children), err)
-				results <- fmt.Sprintf("restart %v", s.Restart(context.Background(), "other", "hook", "on a failure"))
+				results <- fmt.Sprintf("restart %v", cmdErr(s.Restart(context.Background(), "other", "hook", "on a failure")))
 			case e.Type == sdk.EventChildExited && e.Path == "/r/flaky" && e.Attempt == 2:
 				rep, err := s.Shutdown(context.Background(), "hook", "enough")
 				results <- fmt.Sprintf("shutdown %s %v", rep.State, err)
@@ -267,7 +267,7 @@ func TestMisuseIsAnError(t *testing.T) {
 	require.ErrorIs(t, err, sdk.ErrInvalidSpec)
 	_, err = zero.Status(context.Background())
 	require.ErrorIs(t, err, sdk.ErrInvalidSpec)
-	require.ErrorIs(t, zero.Restart(context.Background(), "a", "b", "c"), sdk.ErrInvalidSpec)
+	require.ErrorIs(t, cmdErr(zero.Restart(context.Background(), "a", "b", "c")), sdk.ErrInvalidSpec)
 	require.ErrorIs(t, zero.Close(), sdk.ErrInvalidSpec)
 	require.False(t, zero.Health().Alive)
 	var nilSup *sdk.Supervisor
@@ -310,7 +310,7 @@ func TestReplaceStuck(t *testing.T) {
 						return idle(ctx)
 					})})
 				startSup(t, s)
-				err := s.Restart(context.Background(), "c", "test", "upgrade")
+				err := cmdErr(s.Restart(context.Background(), "c", "test", "upgrade"))
 				synctest.Wait()
 				cs := childStatus(t, s, "/r/c")
 				if !replace {

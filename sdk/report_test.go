@@ -448,7 +448,7 @@ func TestReportOfATreeThatMeltedDown(t *testing.T) {
 			sdk.Spec{Name: "gone", Service: idleService},
 			sdk.Spec{Name: "mid", StopTimeout: 2 * time.Second, Service: mid})
 		startSup(t, root)
-		require.NoError(t, root.Remove(context.Background(), "gone", "ops", "decommissioned"))
+		require.NoError(t, cmdErr(root.Remove(context.Background(), "gone", "ops", "decommissioned")))
 
 		rep, err := root.Wait(context.Background())
 		require.ErrorIs(t, err, sdk.ErrMeltdown)

@@ -40,7 +40,7 @@ func TestStatusChildren(t *testing.T) {
 			sdk.Spec{Name: "held", Service: idleService})
 		sv := serve(t, s) // Start would wait for gate
 		synctest.Wait()
-		require.NoError(t, s.Pause(context.Background(), "held", "alice", "maintenance"))
+		require.NoError(t, cmdErr(s.Pause(context.Background(), "held", "alice", "maintenance")))
 		time.Sleep(5 * time.Second)
 		synctest.Wait()
 

@@ -148,7 +148,7 @@ func TestStopCauses(t *testing.T) {
 				s := newSup(t, "r")
 				add(t, s, sdk.Spec{Name: "v", Service: c.idle("v")})
 				startSup(t, s)
-				require.NoError(t, s.Restart(context.Background(), "v", "alice", "new config"))
+				require.NoError(t, cmdErr(s.Restart(context.Background(), "v", "alice", "new config")))
 				return c.first(t, "v")
 			}},
 		{name: "remove", kind: "remove", is: []error{sdk.ErrRemoved}, by: "alice", why: "gone",
@@ -156,7 +156,7 @@ func TestStopCauses(t *testing.T) {
 				s := newSup(t, "r")
 				add(t, s, sdk.Spec{Name: "v", Service: c.idle("v")})
 				startSup(t, s)
-				require.NoError(t, s.Remove(context.Background(), "v", "alice", "gone"))
+				require.NoError(t, cmdErr(s.Remove(context.Background(), "v", "alice", "gone")))
 				return c.first(t, "v")
 			}},
 		{name: "pause", kind: "pause", is: []error{sdk.ErrPaused}, by: "alice", why: "quiet",
@@ -164,7 +164,7 @@ func TestStopCauses(t *testing.T) {
 				s := newSup(t, "r")
 				add(t, s, sdk.Spec{Name: "v", Service: c.idle("v")})
 				startSup(t, s)
-				require.NoError(t, s.Pause(context.Background(), "v", "alice", "quiet"))
+				require.NoError(t, cmdErr(s.Pause(context.Background(), "v", "alice", "quiet")))
 				return c.first(t, "v")
 			}},
 		{name: "stale", kind: "stale", is: []error{sdk.ErrStale}, by: "supervisor", from: "/r/v",
@@ -190,7 +190,7 @@ func TestStopCauses(t *testing.T) {
 					return c.idle("v").Serve(ctx)
 				})})
 				startSup(t, s)
-				require.NoError(t, s.Restart(context.Background(), "v", "test", "the next attempt is never ready"))
+				require.NoError(t, cmdErr(s.Restart(context.Background(), "v", "test", "the next attempt is never ready")))
 				time.Sleep(1500 * time.Millisecond)
 				synctest.Wait()
 				c.mu.Lock()

@@ -55,7 +55,7 @@ func TestWedgeFailureStopDuringScopeRestart(t *testing.T) {
 				startSup(t, s)
 				if tc.restartX {
 					time.Sleep(500 * time.Millisecond)
-					require.NoError(t, s.Restart(context.Background(), "x", "test", "its second attempt is never ready"))
+					require.NoError(t, cmdErr(s.Restart(context.Background(), "x", "test", "its second attempt is never ready")))
 					time.Sleep(2500 * time.Millisecond)
 				} else {
 					time.Sleep(3 * time.Second)

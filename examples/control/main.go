@@ -53,12 +53,16 @@ func run(out io.Writer) error {
 	}
 
 	say("restart ingest:")
-	if err := root.Restart(ctx, "ingest", "alice", "pick up new credentials"); err != nil {
+	if _, err := root.Restart(ctx, "ingest", "alice", "pick up new credentials"); err != nil {
 		return err
 	}
 	say("pause export:")
-	if err := root.Pause(ctx, "export", "bob", "downstream maintenance"); err != nil {
+	if _, err := root.Pause(ctx, "export", "bob", "downstream maintenance"); err != nil {
 		return err
+	}
+	say("pause export again:")
+	if res, err := root.Pause(ctx, "export", "bob", "still in maintenance"); err == nil {
+		say("  %s: it was paused already", res)
 	}
 	st, err := root.Status(ctx)
 	if err != nil {
@@ -68,20 +72,20 @@ func run(out io.Writer) error {
 		say("status: %s %s attempt=%d paused=%v", c.Path, c.State, c.Attempt, c.Paused)
 	}
 	say("resume export:")
-	if err := root.Resume(ctx, "export", "bob", "maintenance over"); err != nil {
+	if _, err := root.Resume(ctx, "export", "bob", "maintenance over"); err != nil {
 		return err
 	}
 	say("a command without a reason is refused:")
-	if err := root.Restart(ctx, "export", "carol", " "); err != nil {
-		say("  %v", err)
+	if res, err := root.Restart(ctx, "export", "carol", " "); err != nil {
+		say("  %s: %v", res, err)
 	}
 	report, err := root.Shutdown(ctx, "alice", "end of demo")
 	if err != nil {
 		return err
 	}
 	say("after shutdown, commands fail at once:")
-	if err := root.Restart(ctx, "ingest", "alice", "too late"); errors.Is(err, sdk.ErrSupervisorDone) {
-		say("  %v", err)
+	if res, err := root.Restart(ctx, "ingest", "alice", "too late"); errors.Is(err, sdk.ErrSupervisorDone) {
+		say("  %s: %v", res, err)
 	}
 	var states []string
 	for _, c := range report.Children {
