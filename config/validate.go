@@ -518,22 +518,3 @@ func cycles(edges [][]int) [][]int {
 	}
 	return out
 }
-
-// hint suggests a close match for name among known, or lists them.
-func hint(name string, known []string, what string) string {
-	best, bestDist := "", 3
-	for _, k := range known {
-		if d := levenshtein(name, k); d < bestDist {
-			best, bestDist = k, d
-		}
-	}
-	switch {
-	case best != "":
-		return fmt.Sprintf(" (did you mean %q?)", best)
-	case len(known) == 0:
-		return fmt.Sprintf(" (there are no %s)", what)
-	case len(known) <= 10:
-		return fmt.Sprintf(" (%s: %s)", what, strings.Join(known, ", "))
-	}
-	return ""
-}
