@@ -15,18 +15,19 @@ type decoder struct {
 	*problems
 	budget    int
 	lookupEnv func(string) (string, bool)
+	known     map[reflect.Type]map[string]int // fieldsOf each struct type met
 }
 
 var durationType = reflect.TypeFor[Duration]()
 
 // bad records a decoding problem at path, on line, and marks path as failed
 // so that validation does not pile up consequences of it.
-func (d *decoder) bad(path string, line int, format string, args ...any) {
-	d.failed = append(d.failed, path)
-	d.list = append(d.list, Problem{Path: path, Line: line, Message: fmt.Sprintf(format, args...)})
+func (d *decoder) bad(path *fieldPath, line int, format string, args ...any) {
+	path.failed = true
+	d.addAt(path, line, format, args...)
 }
 
-func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
+func (d *decoder) value(n *yaml.Node, v reflect.Value, path *fieldPath) {
 	if d.budget--; d.budget < 0 {
 		if d.budget == -1 {
 			d.bad(path, n.Line, "the document is too large: more than %d values once aliases are expanded", maxNodes)
@@ -40,8 +41,8 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		}
 		n = n.Alias
 	}
-	if _, ok := d.lines[path]; !ok {
-		d.lines[path] = n.Line
+	if path.line == 0 { // an element of a list: the line of its value
+		path.line = n.Line
 	}
 	if n.Tag != "" && !strings.HasPrefix(n.Tag, "!!") {
 		d.bad(path, n.Line, "unsupported YAML tag %s", n.Tag)
@@ -68,7 +69,7 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 		for i, e := range n.Content {
-			d.value(e, s.Index(i), index(path, i))
+			d.value(e, s.Index(i), d.fields.add(path, "", i, 0))
 		}
 		v.Set(s)
 	case reflect.String:
@@ -118,7 +119,7 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 // scalar returns a scalar's text, environment variables expanded, and its
 // YAML tag; the tag is empty when the text came from a variable, so that
 // its type is decided by the text ("${N}" may be an integer).
-func (d *decoder) scalar(n *yaml.Node, path, want string) (text, tag string, ok bool) {
+func (d *decoder) scalar(n *yaml.Node, path *fieldPath, want string) (text, tag string, ok bool) {
 	if n.Kind != yaml.ScalarNode {
 		d.bad(path, n.Line, "must be %s, not %s", want, describe(n))
 		return "", "", false
@@ -134,7 +135,7 @@ func (d *decoder) scalar(n *yaml.Node, path, want string) (text, tag string, ok 
 	return text, n.Tag, true
 }
 
-func (d *decoder) duration(n *yaml.Node, v reflect.Value, path string) {
+func (d *decoder) duration(n *yaml.Node, v reflect.Value, path *fieldPath) {
 	text, typed, ok := d.scalar(n, path, "a duration such as \"250ms\" or \"5s\"")
 	if !ok {
 		return
@@ -151,12 +152,16 @@ func (d *decoder) duration(n *yaml.Node, v reflect.Value, path string) {
 	v.SetInt(int64(t))
 }
 
-func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
+func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path *fieldPath) {
 	if n.Kind != yaml.MappingNode {
 		d.bad(path, n.Line, "must be a mapping, not %s", describe(n))
 		return
 	}
-	fields := fieldsOf(v.Type())
+	fields, ok := d.known[v.Type()]
+	if !ok {
+		fields = fieldsOf(v.Type())
+		d.known[v.Type()] = fields
+	}
 	seen := make(map[string]int, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
@@ -170,19 +175,17 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 			d.bad(path, k.Line, "merge keys (<<) are not supported; use defaults to share settings")
 			continue
 		}
-		fpath := join(path, k.Value)
 		if first, dup := seen[k.Value]; dup {
-			d.bad(fpath, k.Line, "duplicate key (first on line %d)", first)
+			d.bad(d.fields.at(path, k.Value), k.Line, "duplicate key (first on line %d)", first)
 			continue
 		}
 		seen[k.Value] = k.Line
 		f, ok := fields[k.Value]
 		if !ok {
-			d.bad(fpath, k.Line, "unknown field%s", suggest(k.Value, v.Type()))
+			d.bad(d.fields.at(path, k.Value), k.Line, "unknown field%s", suggest(k.Value, v.Type()))
 			continue
 		}
-		d.lines[fpath] = k.Line
-		d.value(val, v.Field(f), fpath)
+		d.value(val, v.Field(f), d.fields.add(path, k.Value, 0, k.Line))
 	}
 }
 

@@ -23,11 +23,6 @@ const (
 // MaxSize is the largest configuration Load reads, in bytes.
 const MaxSize = 4 << 20
 
-// maxNodes bounds the nodes the decoder visits, aliases expanded, so that a
-// small document whose aliases expand exponentially cannot exhaust memory
-// or time.
-const maxNodes = 100_000
-
 // LoadFile reads the configuration at path, in the format its extension
 // names (.yaml, .yml or .json); see Load. Problems are reported with the
 // file name and line.
@@ -66,9 +61,10 @@ func load(r io.Reader, format Format, file string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	ps := &problems{lines: make(map[string]int)}
+	fs := newFields()
+	ps := &problems{fields: fs}
 	if len(data) > MaxSize {
-		ps.add("", "the document is larger than %d bytes", MaxSize)
+		ps.add(fs.root, "the document is larger than %d bytes", MaxSize)
 		return nil, ps.err(file)
 	}
 	var root *yaml.Node
@@ -83,9 +79,10 @@ func load(r io.Reader, format Format, file string) (*Config, error) {
 	if root == nil {
 		return nil, ps.err(file)
 	}
-	cfg := &Config{source: file, lines: ps.lines}
-	d := &decoder{problems: ps, budget: maxNodes, lookupEnv: os.LookupEnv}
-	d.value(root, reflect.ValueOf(cfg).Elem(), "")
+	cfg := &Config{source: file, fields: fs}
+	d := &decoder{problems: ps, budget: maxNodes, lookupEnv: os.LookupEnv, known: make(map[reflect.Type]map[string]int)}
+	d.value(root, reflect.ValueOf(cfg).Elem(), fs.root)
+	fs.seal()
 	if d.budget >= 0 { // else what was decoded is only a part: do not validate it
 		check(cfg, nil, false, ps)
 	}

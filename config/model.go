@@ -44,11 +44,11 @@ type Config struct {
 	// Children are started in this order and stopped in reverse order.
 	Children []Child `json:"children,omitempty" yaml:"children,omitempty"`
 
-	// Set by Load: where the configuration came from, and the line of each
-	// field path, so that later validation (in Build) can point into the
-	// file. Only the top-level Config has them.
+	// Set by Load: where the configuration came from, and the path and
+	// line of each field, so that later validation (in Build) can point
+	// into the file. Only the top-level Config has them.
 	source string
-	lines  map[string]int
+	fields *fields
 }
 
 // Intensity is the restart intensity: more than max_restarts restarts

@@ -17,7 +17,7 @@ func parseYAML(data []byte, ps *problems) (root *yaml.Node) {
 		// The parser is third-party code: never let a malformed document
 		// crash the program that loads it.
 		if r := recover(); r != nil {
-			ps.add("", "invalid YAML: %v", r)
+			ps.add(&fieldPath{}, "invalid YAML: %v", r)
 			root = nil
 		}
 	}()
@@ -25,7 +25,7 @@ func parseYAML(data []byte, ps *problems) (root *yaml.Node) {
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			ps.add("", "the document is empty")
+			ps.add(&fieldPath{}, "the document is empty")
 		} else {
 			yamlError(err, ps)
 		}
@@ -33,11 +33,11 @@ func parseYAML(data []byte, ps *problems) (root *yaml.Node) {
 	}
 	var next yaml.Node
 	if err := dec.Decode(&next); !errors.Is(err, io.EOF) {
-		ps.list = append(ps.list, Problem{Line: next.Line, Message: "only one YAML document is allowed"})
+		ps.push(Problem{Line: next.Line, Message: "only one YAML document is allowed"})
 		return nil
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
-		ps.add("", "the document is empty")
+		ps.add(&fieldPath{}, "the document is empty")
 		return nil
 	}
 	return doc.Content[0]
@@ -51,7 +51,7 @@ func yamlError(err error, ps *problems) {
 	if n, err := fmt.Sscanf(msg, "line %d:", &line); n == 1 && err == nil {
 		_, msg, _ = strings.Cut(msg, ": ")
 	}
-	ps.list = append(ps.list, Problem{Line: line, Message: "invalid YAML: " + msg})
+	ps.push(Problem{Line: line, Message: "invalid YAML: " + msg})
 }
 
 // parseJSON parses a JSON document into the node tree the YAML parser
@@ -77,7 +77,7 @@ func parseJSON(data []byte, ps *problems) *yaml.Node {
 		} else {
 			msg = "invalid JSON: " + msg
 		}
-		ps.list = append(ps.list, Problem{Line: line, Message: msg})
+		ps.push(Problem{Line: line, Message: msg})
 		return nil
 	}
 	var value func(depth int) (*yaml.Node, error)
@@ -135,7 +135,7 @@ func parseJSON(data []byte, ps *problems) *yaml.Node {
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		line := lineAt(dec.InputOffset())
-		ps.list = append(ps.list, Problem{Line: line, Message: "invalid JSON: unexpected data after the top-level value"})
+		ps.push(Problem{Line: line, Message: "invalid JSON: unexpected data after the top-level value"})
 		return nil
 	}
 	return root
