@@ -105,10 +105,10 @@ func (b *builder) supervisor(p *supPlan, path string, extra []sdk.Option) *sdk.S
 			task := b.at(c.field, "task")
 			switch {
 			case err != nil:
-				b.push(Problem{Path: task.String(), Line: task.line, Message: fmt.Sprintf("task %q: %v", c.task, err), Err: err})
+				b.push(Problem{Path: task.String(), Line: task.line, Message: fmt.Sprintf("task %s: %v", quote(c.task), err), Err: err})
 				continue
 			case svc == nil:
-				b.add(task, "task %q: the factory returned a nil service", c.task)
+				b.add(task, "task %s: the factory returned a nil service", quote(c.task))
 				continue
 			}
 			spec.Service = svc

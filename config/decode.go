@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"os"
 	"reflect"
 	"strings"
 	"time"
@@ -13,12 +14,25 @@ import (
 // fields, collecting every problem instead of stopping at the first.
 type decoder struct {
 	*problems
-	budget    int
 	lookupEnv func(string) (string, bool)
 	known     map[reflect.Type]map[string]int // fieldsOf each struct type met
+
+	// What is left of the budgets, aliases expanded: values, and bytes of
+	// keys and values; over once either is spent, which stops decoding.
+	nodes, bytes int
+	over         bool
+	depth        int // of the supervisor being decoded, 1 at the top
 }
 
-var durationType = reflect.TypeFor[Duration]()
+func newDecoder(ps *problems) *decoder {
+	return &decoder{problems: ps, lookupEnv: os.LookupEnv, known: make(map[reflect.Type]map[string]int),
+		nodes: maxNodes, bytes: maxBytes}
+}
+
+var (
+	durationType = reflect.TypeFor[Duration]()
+	configType   = reflect.TypeFor[Config]()
+)
 
 // bad records a decoding problem at path, on line, and marks path as failed
 // so that validation does not pile up consequences of it.
@@ -27,13 +41,33 @@ func (d *decoder) bad(path *fieldPath, line int, format string, args ...any) {
 	d.addAt(path, line, format, args...)
 }
 
+// spend charges values and bytes to the budgets. An alias costs what it
+// expands to, so a small document that names a large value many times
+// pays for every use. The first charge over a budget is reported, at
+// path, and stops decoding.
+func (d *decoder) spend(path *fieldPath, line, values, bytes int) bool {
+	if d.over {
+		return false
+	}
+	d.nodes -= values
+	d.bytes -= bytes
+	switch {
+	case d.nodes < 0:
+		d.bad(path, line, "the document is too large: more than %d values once aliases are expanded", maxNodes)
+	case d.bytes < 0:
+		d.bad(path, line, "the document is too large: more than %d bytes of keys and values once aliases and environment variables are expanded", maxBytes)
+	default:
+		return true
+	}
+	d.over = true
+	return false
+}
+
 func (d *decoder) value(n *yaml.Node, v reflect.Value, path *fieldPath) {
-	if d.budget--; d.budget < 0 {
-		if d.budget == -1 {
-			d.bad(path, n.Line, "the document is too large: more than %d values once aliases are expanded", maxNodes)
-		}
+	if !d.spend(path, n.Line, 1, 1) {
 		return
 	}
+	use := n.Line // of the alias, when n is one: where its expansion is paid for
 	for depth := 0; n.Kind == yaml.AliasNode; depth++ {
 		if n.Alias == nil || depth > 100 {
 			d.bad(path, n.Line, "unresolvable alias")
@@ -45,7 +79,10 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path *fieldPath) {
 		path.line = n.Line
 	}
 	if n.Tag != "" && !strings.HasPrefix(n.Tag, "!!") {
-		d.bad(path, n.Line, "unsupported YAML tag %s", n.Tag)
+		d.bad(path, n.Line, "unsupported YAML tag %s", clip(n.Tag))
+		return
+	}
+	if n.Kind == yaml.ScalarNode && !d.spend(path, use, 0, len(n.Value)) {
 		return
 	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
@@ -65,6 +102,10 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path *fieldPath) {
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			d.bad(path, n.Line, "must be a list, not %s", describe(n))
+			return
+		}
+		if len(n.Content) > d.nodes { // would be over the budget: do not allocate it
+			d.spend(path, n.Line, len(n.Content), 0)
 			return
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
@@ -124,12 +165,19 @@ func (d *decoder) scalar(n *yaml.Node, path *fieldPath, want string) (text, tag 
 		d.bad(path, n.Line, "must be %s, not %s", want, describe(n))
 		return "", "", false
 	}
+	if len(n.Value) > MaxValueLen {
+		d.bad(path, n.Line, "the value is %d bytes long; the limit is %d", len(n.Value), MaxValueLen)
+		return "", "", false
+	}
 	text, refs, err := expand(n.Value, d.lookupEnv)
 	if err != nil {
 		d.bad(path, n.Line, "%v", err)
 		return "", "", false
 	}
 	if refs {
+		if !d.spend(path, n.Line, 0, len(text)) {
+			return "", "", false
+		}
 		return text, "", true
 	}
 	return text, n.Tag, true
@@ -141,12 +189,13 @@ func (d *decoder) duration(n *yaml.Node, v reflect.Value, path *fieldPath) {
 		return
 	}
 	if typed == "!!int" && text != "0" || typed == "!!float" {
-		d.bad(path, n.Line, "%s has no unit: write a duration such as \"%ss\" or \"%sms\"", text, text, text)
+		t := clip(text)
+		d.bad(path, n.Line, "%s has no unit: write a duration such as \"%ss\" or \"%sms\"", t, t, t)
 		return
 	}
 	t, err := time.ParseDuration(text)
 	if err != nil {
-		d.bad(path, n.Line, "invalid duration %q (write a duration such as \"250ms\", \"5s\" or \"1m30s\")", text)
+		d.bad(path, n.Line, "invalid duration %s (write a duration such as \"250ms\", \"5s\" or \"1m30s\")", quote(text))
 		return
 	}
 	v.SetInt(int64(t))
@@ -157,6 +206,16 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path *fieldPath) {
 		d.bad(path, n.Line, "must be a mapping, not %s", describe(n))
 		return
 	}
+	if v.Type() == configType {
+		// Each level costs its checks and the length of its paths: the
+		// depth has a bound, like the size.
+		if d.depth == MaxDepth {
+			d.bad(path, n.Line, "nested too deep: a tree has at most %d levels of supervisors", MaxDepth)
+			return
+		}
+		d.depth++
+		defer func() { d.depth-- }()
+	}
 	fields, ok := d.known[v.Type()]
 	if !ok {
 		fields = fieldsOf(v.Type())
@@ -165,6 +224,9 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path *fieldPath) {
 	seen := make(map[string]int, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
+		if !d.spend(path, k.Line, 0, len(k.Value)+1) {
+			return
+		}
 		if k.Kind != yaml.ScalarNode {
 			d.bad(path, k.Line, "keys must be strings, not %s", describe(k))
 			continue
@@ -223,11 +285,11 @@ func describe(n *yaml.Node) string {
 	case yaml.ScalarNode:
 		switch n.Tag {
 		case "!!int", "!!float":
-			return "the number " + n.Value
+			return "the number " + clip(n.Value)
 		case "!!bool":
-			return "the boolean " + n.Value
+			return "the boolean " + clip(n.Value)
 		}
-		return fmt.Sprintf("the string %q", n.Value)
+		return "the string " + quote(n.Value)
 	}
 	return "an alias"
 }
@@ -235,10 +297,10 @@ func describe(n *yaml.Node) string {
 // quoteScalar shows a scalar's value as written, or as expanded.
 func quoteScalar(n *yaml.Node, text string) string {
 	if text != n.Value {
-		return fmt.Sprintf("%q (from %q)", text, n.Value)
+		return quote(text) + " (from " + quote(n.Value) + ")"
 	}
 	if n.Tag == "!!str" {
-		return fmt.Sprintf("the string %q", text)
+		return "the string " + quote(text)
 	}
-	return text
+	return clip(text)
 }

@@ -80,10 +80,10 @@ func load(r io.Reader, format Format, file string) (*Config, error) {
 		return nil, ps.err(file)
 	}
 	cfg := &Config{source: file, fields: fs}
-	d := &decoder{problems: ps, budget: maxNodes, lookupEnv: os.LookupEnv, known: make(map[reflect.Type]map[string]int)}
+	d := newDecoder(ps)
 	d.value(root, reflect.ValueOf(cfg).Elem(), fs.root)
 	fs.seal()
-	if d.budget >= 0 { // else what was decoded is only a part: do not validate it
+	if !d.over { // else what was decoded is only a part: do not validate it
 		check(cfg, nil, false, ps)
 	}
 	if err := ps.err(file); err != nil {

@@ -17,7 +17,7 @@ func parseYAML(data []byte, ps *problems) (root *yaml.Node) {
 		// The parser is third-party code: never let a malformed document
 		// crash the program that loads it.
 		if r := recover(); r != nil {
-			ps.add(&fieldPath{}, "invalid YAML: %v", r)
+			ps.add(&fieldPath{}, "invalid YAML: %s", clipTo(fmt.Sprint(r), parserMessageLen))
 			root = nil
 		}
 	}()
@@ -43,6 +43,10 @@ func parseYAML(data []byte, ps *problems) (root *yaml.Node) {
 	return doc.Content[0]
 }
 
+// parserMessageLen bounds the parser's messages, which can quote the
+// document (an unknown anchor's name).
+const parserMessageLen = 4 * maxQuote
+
 // yamlError turns the parser's "yaml: line 3: message" into a problem on
 // line 3.
 func yamlError(err error, ps *problems) {
@@ -61,7 +65,8 @@ func yamlError(err error, ps *problems) {
 func parseJSON(data []byte, ps *problems) *yaml.Node {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	lineAt := func(off int64) int { return bytes.Count(data[:min(int(off), len(data))], []byte("\n")) + 1 }
+	lines := lineCounter{data: data}
+	lineAt := lines.at
 	fail := func(err error) *yaml.Node {
 		var se *json.SyntaxError
 		line := 0
@@ -139,4 +144,24 @@ func parseJSON(data []byte, ps *problems) *yaml.Node {
 		return nil
 	}
 	return root
+}
+
+// lineCounter gives the line of offsets into data. The parser asks for
+// every token, in increasing order: counting on from the last offset
+// keeps the cost linear in the document, where counting from the start
+// each time was quadratic.
+type lineCounter struct {
+	data []byte
+	off  int // counted up to here
+	line int // newlines before off
+}
+
+func (c *lineCounter) at(off int64) int {
+	o := min(int(max(off, 0)), len(c.data))
+	if o < c.off {
+		c.off, c.line = 0, 0
+	}
+	c.line += bytes.Count(c.data[c.off:o], []byte("\n"))
+	c.off = o
+	return c.line + 1
 }

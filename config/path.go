@@ -105,7 +105,7 @@ func (p *fieldPath) String() string {
 		if b.Len() > 0 {
 			b.WriteByte('.')
 		}
-		b.WriteString(q.name)
+		b.WriteString(clip(q.name)) // an unknown key is any length
 	}
 	return b.String()
 }

@@ -68,6 +68,7 @@ type checker struct {
 	*problems
 	reg        *Registry
 	checkTasks bool
+	depth      int // of the supervisor being checked, 1 at the top
 }
 
 // check validates the whole tree and returns its plan, which is complete
@@ -84,20 +85,28 @@ func check(cfg *Config, reg *Registry, checkTasks bool, ps *problems) *supPlan {
 func (c *checker) supervisor(cfg *Config, field *fieldPath, name string, up inherited) *supPlan {
 	top := field.up == nil
 	p := &supPlan{field: field, name: name, strategy: sdk.OneForOne, intensity: sdk.DefaultIntensity}
+	// Load stops at the same depth; a Config built in Go may be deeper, or
+	// contain itself.
+	if c.depth == MaxDepth {
+		c.add(field, "nested too deep: a tree has at most %d levels of supervisors", MaxDepth)
+		return p
+	}
+	c.depth++
+	defer func() { c.depth-- }()
 	if cfg.Schema != "" && !top {
 		c.add(c.at(field, "$schema"), "only the top level may name a schema")
 	}
 	switch {
 	case top && cfg.Name != "" && !namePattern.MatchString(cfg.Name):
-		c.add(c.at(field, "name"), "%q may contain only letters, digits, '_', '-' and '.'", cfg.Name)
+		c.add(c.at(field, "name"), "%s may contain only letters, digits, '_', '-' and '.'", quote(cfg.Name))
 	case !top && cfg.Name != "" && cfg.Name != name:
-		c.add(c.at(field, "name"), "must be %q, the name of the child, or be left out", name)
+		c.add(c.at(field, "name"), "must be %s, the name of the child, or be left out", quote(name))
 	}
 	if cfg.Strategy != "" {
 		if v, ok := lookup(strategies, cfg.Strategy); ok {
 			p.strategy = v
 		} else {
-			c.add(c.at(field, "strategy"), "%q is not a strategy (want %s)", cfg.Strategy, labelsOf(strategies))
+			c.add(c.at(field, "strategy"), "%s is not a strategy (want %s)", quote(string(cfg.Strategy)), labelsOf(strategies))
 		}
 	}
 	if i := cfg.Intensity; i != nil {
@@ -126,7 +135,7 @@ func (c *checker) supervisor(cfg *Config, field *fieldPath, name string, up inhe
 			if v, ok := lookup(shutdownOrders, s.Order); ok {
 				p.order = v
 			} else {
-				c.add(c.at(f, "order"), "%q is not a shutdown order (want %s)", s.Order, labelsOf(shutdownOrders))
+				c.add(c.at(f, "order"), "%s is not a shutdown order (want %s)", quote(string(s.Order)), labelsOf(shutdownOrders))
 			}
 		}
 		if d := s.Deadline; d != nil {
@@ -144,7 +153,7 @@ func (c *checker) supervisor(cfg *Config, field *fieldPath, name string, up inhe
 		if v, ok := lookup(autoShutdowns, cfg.AutoShutdown); ok {
 			p.auto = v
 		} else {
-			c.add(c.at(field, "auto_shutdown"), "%q is not an auto_shutdown mode (want %s)", cfg.AutoShutdown, labelsOf(autoShutdowns))
+			c.add(c.at(field, "auto_shutdown"), "%s is not an auto_shutdown mode (want %s)", quote(string(cfg.AutoShutdown)), labelsOf(autoShutdowns))
 		}
 	}
 	in := c.defaults(cfg.Defaults, c.at(field, "defaults"), up)
@@ -154,7 +163,7 @@ func (c *checker) supervisor(cfg *Config, field *fieldPath, name string, up inhe
 		ch := &cfg.Children[i]
 		f := c.elem(c.at(field, "children"), i)
 		if first, dup := names[ch.Name]; dup && ch.Name != "" {
-			c.add(c.at(f, "name"), "%q is already used by %s", ch.Name, c.elem(c.at(field, "children"), first))
+			c.add(c.at(f, "name"), "%s is already used by %s", quote(ch.Name), c.elem(c.at(field, "children"), first))
 		} else {
 			names[ch.Name] = i
 		}
@@ -173,14 +182,14 @@ func (c *checker) defaults(d *Defaults, field *fieldPath, in inherited) inherite
 		if _, ok := lookup(roles, d.Role); ok {
 			in.role.set(string(d.Role), c.at(field, "role"))
 		} else {
-			c.add(c.at(field, "role"), "%q is not a role (want %s)", d.Role, labelsOf(roles))
+			c.add(c.at(field, "role"), "%s is not a role (want %s)", quote(string(d.Role)), labelsOf(roles))
 		}
 	}
 	if d.Restart != "" {
 		if _, ok := lookup(restarts, d.Restart); ok {
 			in.restart.set(string(d.Restart), c.at(field, "restart"))
 		} else {
-			c.add(c.at(field, "restart"), "%q is not a restart type (want %s)", d.Restart, labelsOf(restarts))
+			c.add(c.at(field, "restart"), "%s is not a restart type (want %s)", quote(string(d.Restart)), labelsOf(restarts))
 		}
 	}
 	c.backoff(d.Backoff, c.at(field, "backoff"), &in)
@@ -216,7 +225,7 @@ func (c *checker) backoff(b *Backoff, field *fieldPath, in *inherited) {
 			for i, j := range jitters {
 				ls[i] = string(j)
 			}
-			c.add(c.at(field, "jitter"), "%q is not a jitter mode (want %s)", b.Jitter, orList(ls))
+			c.add(c.at(field, "jitter"), "%s is not a jitter mode (want %s)", quote(string(b.Jitter)), orList(ls))
 		}
 	}
 	c.nonNegative(b.ResetAfter, c.at(field, "reset_after"), &in.resetAfter)
@@ -253,7 +262,7 @@ func (c *checker) child(ch *Child, field, supField *fieldPath, auto sdk.AutoShut
 	case ch.Name == "":
 		c.add(c.at(field, "name"), "is required")
 	case !namePattern.MatchString(ch.Name):
-		c.add(c.at(field, "name"), "%q may contain only letters, digits, '_', '-' and '.'", ch.Name)
+		c.add(c.at(field, "name"), "%s may contain only letters, digits, '_', '-' and '.'", quote(ch.Name))
 	}
 	switch {
 	case ch.Task != "" && ch.Supervisor != nil:
@@ -262,7 +271,7 @@ func (c *checker) child(ch *Child, field, supField *fieldPath, auto sdk.AutoShut
 		c.add(field, "set task (a registered service) or supervisor (a nested supervisor)")
 	case ch.Task != "" && c.checkTasks:
 		if _, ok := c.reg.lookup(ch.Task); !ok {
-			c.add(c.at(field, "task"), "unknown task %q%s", ch.Task, c.reg.hint(ch.Task))
+			c.add(c.at(field, "task"), "unknown task %s%s", quote(ch.Task), c.reg.hint(ch.Task))
 		}
 	}
 	nested := ch.Supervisor != nil
@@ -273,14 +282,14 @@ func (c *checker) child(ch *Child, field, supField *fieldPath, auto sdk.AutoShut
 		if _, ok := lookup(roles, ch.Role); ok {
 			in.role.set(string(ch.Role), c.at(field, "role"))
 		} else {
-			c.add(c.at(field, "role"), "%q is not a role (want %s)", ch.Role, labelsOf(roles))
+			c.add(c.at(field, "role"), "%s is not a role (want %s)", quote(string(ch.Role)), labelsOf(roles))
 		}
 	}
 	if ch.Restart != "" {
 		if _, ok := lookup(restarts, ch.Restart); ok {
 			in.restart.set(string(ch.Restart), c.at(field, "restart"))
 		} else {
-			c.add(c.at(field, "restart"), "%q is not a restart type (want %s)", ch.Restart, labelsOf(restarts))
+			c.add(c.at(field, "restart"), "%s is not a restart type (want %s)", quote(string(ch.Restart)), labelsOf(restarts))
 		}
 	}
 	c.backoff(ch.Backoff, c.at(field, "backoff"), &in)
@@ -409,7 +418,7 @@ func (c *checker) dependencies(cfg *Config, field *fieldPath, names map[string]i
 			case dep == ch.Name:
 				c.add(df, "a child cannot depend on itself")
 			case slices.Contains(ch.DependsOn[:k], dep):
-				c.add(df, "%q is listed twice", dep)
+				c.add(df, "%s is listed twice", quote(dep))
 			case !known:
 				sibs := make([]string, 0, len(cfg.Children))
 				for _, s := range cfg.Children {
@@ -417,7 +426,7 @@ func (c *checker) dependencies(cfg *Config, field *fieldPath, names map[string]i
 						sibs = append(sibs, s.Name)
 					}
 				}
-				c.add(df, "%q is not a sibling%s", dep, hint(dep, sibs, "siblings"))
+				c.add(df, "%s is not a sibling%s", quote(dep), hint(dep, sibs, "siblings"))
 			default:
 				edges[i] = append(edges[i], j)
 			}
@@ -426,7 +435,7 @@ func (c *checker) dependencies(cfg *Config, field *fieldPath, names map[string]i
 	for _, cycle := range cycles(edges) {
 		ns := make([]string, len(cycle))
 		for k, i := range cycle {
-			ns[k] = cfg.Children[i].Name
+			ns[k] = clip(cfg.Children[i].Name)
 		}
 		c.add(c.at(c.elem(c.at(field, "children"), cycle[0]), "depends_on"), "dependency cycle: %s", strings.Join(ns, " → "))
 	}
