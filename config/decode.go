@@ -244,7 +244,7 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path *fieldPath) {
 		seen[k.Value] = k.Line
 		f, ok := fields[k.Value]
 		if !ok {
-			d.bad(d.fields.at(path, k.Value), k.Line, "unknown field%s", suggest(k.Value, v.Type()))
+			d.bad(d.fields.at(path, k.Value), k.Line, "unknown field%s", d.suggestField(k.Value, v.Type()))
 			continue
 		}
 		d.value(val, v.Field(f), d.fields.add(path, k.Value, 0, k.Line))

@@ -96,9 +96,10 @@ func (e *ValidationError) Messages() []string {
 // problems collects the problems of one load, validation or build: the
 // first maxProblems of them, and a count of the others.
 type problems struct {
-	list    []Problem
-	omitted int
-	fields  *fields // nil for a Config built in Go
+	list         []Problem
+	omitted      int
+	fields       *fields // nil for a Config built in Go
+	suggestSpent int     // of suggestBudget
 }
 
 // add records a problem at p, unless the value at p or above it failed to

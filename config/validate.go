@@ -271,7 +271,11 @@ func (c *checker) child(ch *Child, field, supField *fieldPath, auto sdk.AutoShut
 		c.add(field, "set task (a registered service) or supervisor (a nested supervisor)")
 	case ch.Task != "" && c.checkTasks:
 		if _, ok := c.reg.lookup(ch.Task); !ok {
-			c.add(c.at(field, "task"), "unknown task %s%s", quote(ch.Task), c.reg.hint(ch.Task))
+			hint := ""
+			if c.room() { // the keys are sorted for each hint: only for a problem that is listed
+				hint = c.hint(ch.Task, c.reg.Keys(), "", "registered tasks")
+			}
+			c.add(c.at(field, "task"), "unknown task %s%s", quote(ch.Task), hint)
 		}
 	}
 	nested := ch.Supervisor != nil
@@ -404,11 +408,18 @@ func (c *checker) child(ch *Child, field, supField *fieldPath, auto sdk.AutoShut
 }
 
 // dependencies checks the children's depends_on lists, and reports each
-// dependency cycle once, at its first child.
+// dependency cycle once, at its first child. The cost is linear in the
+// children and their dependencies.
 func (c *checker) dependencies(cfg *Config, field *fieldPath, names map[string]int) {
+	children := c.at(field, "children")
+	var sibs []string // the children's names, for hints: made at the first unknown dependency
 	edges := make([][]int, len(cfg.Children))
 	for i, ch := range cfg.Children {
-		f := c.at(c.elem(c.at(field, "children"), i), "depends_on")
+		f := c.at(c.elem(children, i), "depends_on")
+		var listed map[string]bool
+		if len(ch.DependsOn) > 1 {
+			listed = make(map[string]bool, len(ch.DependsOn))
+		}
 		for k, dep := range ch.DependsOn {
 			df := c.elem(f, k)
 			j, known := names[dep]
@@ -417,28 +428,54 @@ func (c *checker) dependencies(cfg *Config, field *fieldPath, names map[string]i
 				c.add(df, "must not be empty")
 			case dep == ch.Name:
 				c.add(df, "a child cannot depend on itself")
-			case slices.Contains(ch.DependsOn[:k], dep):
+			case listed[dep]:
 				c.add(df, "%s is listed twice", quote(dep))
 			case !known:
-				sibs := make([]string, 0, len(cfg.Children))
-				for _, s := range cfg.Children {
-					if s.Name != ch.Name && s.Name != "" {
-						sibs = append(sibs, s.Name)
+				if sibs == nil {
+					sibs = make([]string, 0, len(cfg.Children))
+					for _, s := range cfg.Children {
+						if s.Name != "" {
+							sibs = append(sibs, s.Name)
+						}
 					}
 				}
-				c.add(df, "%s is not a sibling%s", quote(dep), hint(dep, sibs, "siblings"))
+				c.add(df, "%s is not a sibling%s", quote(dep), c.hint(dep, sibs, ch.Name, "siblings"))
 			default:
 				edges[i] = append(edges[i], j)
+			}
+			if listed != nil {
+				listed[dep] = true
 			}
 		}
 	}
 	for _, cycle := range cycles(edges) {
 		ns := make([]string, len(cycle))
 		for k, i := range cycle {
-			ns[k] = clip(cfg.Children[i].Name)
+			ns[k] = cfg.Children[i].Name
 		}
-		c.add(c.at(c.elem(c.at(field, "children"), cycle[0]), "depends_on"), "dependency cycle: %s", strings.Join(ns, " → "))
+		c.add(c.at(c.elem(children, cycle[0]), "depends_on"), "dependency cycle: %s", cycleText(ns))
 	}
+}
+
+// maxCycleNames is the most names a dependency cycle is shown with.
+const maxCycleNames = 8
+
+// cycleText shows a cycle, a → b → c → a, with its names cut and, when it
+// is long, only its start.
+func cycleText(ns []string) string {
+	shown := make([]string, 0, maxCycleNames+2)
+	for _, n := range ns[:min(len(ns)-1, maxCycleNames)] {
+		shown = append(shown, clip(n))
+	}
+	if len(ns)-1 > maxCycleNames {
+		shown = append(shown, "…")
+	}
+	shown = append(shown, clip(ns[len(ns)-1]))
+	text := strings.Join(shown, " → ")
+	if len(ns)-1 > maxCycleNames {
+		text += fmt.Sprintf(" (%d children)", len(ns)-1)
+	}
+	return text
 }
 
 // cycles returns one cycle through each strongly connected component of
