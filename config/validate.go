@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -62,8 +61,6 @@ type inherited struct {
 	stopTimeout, startTimeout, staleAfter from[time.Duration]
 }
 
-var namePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-
 type checker struct {
 	*problems
 	reg        *Registry
@@ -96,9 +93,12 @@ func (c *checker) supervisor(cfg *Config, field *fieldPath, name string, up inhe
 	if cfg.Schema != "" && !top {
 		c.add(c.at(field, "$schema"), "only the top level may name a schema")
 	}
+	// sdk owns the rule for names; its error says only what is wrong.
 	switch {
-	case top && cfg.Name != "" && !namePattern.MatchString(cfg.Name):
-		c.add(c.at(field, "name"), "%s may contain only letters, digits, '_', '-' and '.'", quote(cfg.Name))
+	case top && cfg.Name != "":
+		if err := sdk.CheckName(cfg.Name); err != nil {
+			c.add(c.at(field, "name"), "%v", err)
+		}
 	case !top && cfg.Name != "" && cfg.Name != name:
 		c.add(c.at(field, "name"), "must be %s, the name of the child, or be left out", quote(name))
 	}
@@ -258,11 +258,10 @@ func (c *checker) positive(d *Duration, field *fieldPath, dst *from[time.Duratio
 // role's preset.
 func (c *checker) child(ch *Child, field, supField *fieldPath, auto sdk.AutoShutdown, up inherited) *childPlan {
 	p := &childPlan{field: field, task: ch.Task}
-	switch {
-	case ch.Name == "":
+	if ch.Name == "" {
 		c.add(c.at(field, "name"), "is required")
-	case !namePattern.MatchString(ch.Name):
-		c.add(c.at(field, "name"), "%s may contain only letters, digits, '_', '-' and '.'", quote(ch.Name))
+	} else if err := sdk.CheckName(ch.Name); err != nil {
+		c.add(c.at(field, "name"), "%v", err)
 	}
 	switch {
 	case ch.Task != "" && ch.Supervisor != nil:
