@@ -44,21 +44,25 @@ func (d *decoder) bad(path *fieldPath, line int, format string, args ...any) {
 // spend charges values and bytes to the budgets. An alias costs what it
 // expands to, so a small document that names a large value many times
 // pays for every use. The first charge over a budget is reported, at
-// path, and stops decoding.
+// path, and stops decoding: at most one problem more than maxProblems.
 func (d *decoder) spend(path *fieldPath, line, values, bytes int) bool {
 	if d.over {
 		return false
 	}
 	d.nodes -= values
 	d.bytes -= bytes
+	var msg string
 	switch {
 	case d.nodes < 0:
-		d.bad(path, line, "the document is too large: more than %d values once aliases are expanded", maxNodes)
+		msg = fmt.Sprintf("the document is too large: more than %d values once aliases are expanded", maxNodes)
 	case d.bytes < 0:
-		d.bad(path, line, "the document is too large: more than %d bytes of keys and values once aliases and environment variables are expanded", maxBytes)
+		msg = fmt.Sprintf("the document is too large: more than %d bytes of keys and values once aliases and environment variables are expanded", maxBytes)
 	default:
 		return true
 	}
+	// Listed even past maxProblems: it says why there are no more.
+	path.failed = true
+	d.list = append(d.list, Problem{Path: path.String(), Line: line, Message: msg})
 	d.over = true
 	return false
 }

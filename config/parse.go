@@ -81,6 +81,9 @@ func parseJSON(data []byte, ps *problems) *yaml.Node {
 			msg, line = "invalid JSON: unexpected end of input", lineAt(int64(len(data)))
 		} else {
 			msg = "invalid JSON: " + msg
+			if se == nil { // too deep: where the parser is
+				line = lineAt(dec.InputOffset())
+			}
 		}
 		ps.push(Problem{Line: line, Message: msg})
 		return nil

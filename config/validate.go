@@ -156,14 +156,15 @@ func (c *checker) supervisor(cfg *Config, field *fieldPath, name string, up inhe
 			c.add(c.at(field, "auto_shutdown"), "%s is not an auto_shutdown mode (want %s)", quote(string(cfg.AutoShutdown)), labelsOf(autoShutdowns))
 		}
 	}
-	in := c.defaults(cfg.Defaults, c.at(field, "defaults"), up)
+	in := c.defaults(cfg.Defaults, field, up)
 
 	names := make(map[string]int, len(cfg.Children))
+	children := c.at(field, "children")
 	for i := range cfg.Children {
 		ch := &cfg.Children[i]
-		f := c.elem(c.at(field, "children"), i)
+		f := c.elem(children, i)
 		if first, dup := names[ch.Name]; dup && ch.Name != "" {
-			c.add(c.at(f, "name"), "%s is already used by %s", quote(ch.Name), c.elem(c.at(field, "children"), first))
+			c.add(c.at(f, "name"), "%s is already used by %s", quote(ch.Name), c.elem(children, first))
 		} else {
 			names[ch.Name] = i
 		}
@@ -173,11 +174,14 @@ func (c *checker) supervisor(cfg *Config, field *fieldPath, name string, up inhe
 	return p
 }
 
-// defaults checks a defaults block and lays it over the inherited values.
-func (c *checker) defaults(d *Defaults, field *fieldPath, in inherited) inherited {
+// defaults checks the defaults block of the supervisor at sup and lays it
+// over the inherited values. Paths are made only for fields that are set:
+// the checks of a large tree then cost no more than its fields.
+func (c *checker) defaults(d *Defaults, sup *fieldPath, in inherited) inherited {
 	if d == nil {
 		return in
 	}
+	field := c.at(sup, "defaults")
 	if d.Role != "" {
 		if _, ok := lookup(roles, d.Role); ok {
 			in.role.set(string(d.Role), c.at(field, "role"))
@@ -192,20 +196,22 @@ func (c *checker) defaults(d *Defaults, field *fieldPath, in inherited) inherite
 			c.add(c.at(field, "restart"), "%s is not a restart type (want %s)", quote(string(d.Restart)), labelsOf(restarts))
 		}
 	}
-	c.backoff(d.Backoff, c.at(field, "backoff"), &in)
-	c.positive(d.StopTimeout, c.at(field, "stop_timeout"), &in.stopTimeout, "leave it out to use the role's")
-	c.positive(d.StartTimeout, c.at(field, "start_timeout"), &in.startTimeout, "leave it out for the default of 1m")
-	c.nonNegative(d.StaleAfter, c.at(field, "stale_after"), &in.staleAfter)
+	c.backoff(d.Backoff, field, &in)
+	c.positive(d.StopTimeout, field, "stop_timeout", &in.stopTimeout, "leave it out to use the role's")
+	c.positive(d.StartTimeout, field, "start_timeout", &in.startTimeout, "leave it out for the default of 1m")
+	c.nonNegative(d.StaleAfter, field, "stale_after", &in.staleAfter)
 	return in
 }
 
-// backoff checks a backoff block and lays its fields over in.
-func (c *checker) backoff(b *Backoff, field *fieldPath, in *inherited) {
+// backoff checks the backoff block below owner and lays its fields over
+// in.
+func (c *checker) backoff(b *Backoff, owner *fieldPath, in *inherited) {
 	if b == nil {
 		return
 	}
-	c.nonNegative(b.Initial, c.at(field, "initial"), &in.initial)
-	c.nonNegative(b.Max, c.at(field, "max"), &in.max)
+	field := c.at(owner, "backoff")
+	c.nonNegative(b.Initial, field, "initial", &in.initial)
+	c.nonNegative(b.Max, field, "max", &in.max)
 	if b.Initial != nil && b.Max != nil && *b.Initial >= 0 && *b.Max >= 0 && *b.Max < *b.Initial &&
 		!c.skip(c.at(field, "initial")) {
 		c.add(c.at(field, "max"), "must be >= %s (%s)", c.at(field, "initial"), *b.Initial)
@@ -228,12 +234,15 @@ func (c *checker) backoff(b *Backoff, field *fieldPath, in *inherited) {
 			c.add(c.at(field, "jitter"), "%s is not a jitter mode (want %s)", quote(string(b.Jitter)), orList(ls))
 		}
 	}
-	c.nonNegative(b.ResetAfter, c.at(field, "reset_after"), &in.resetAfter)
+	c.nonNegative(b.ResetAfter, field, "reset_after", &in.resetAfter)
 }
 
-func (c *checker) nonNegative(d *Duration, field *fieldPath, dst *from[time.Duration]) {
+func (c *checker) nonNegative(d *Duration, up *fieldPath, name string, dst *from[time.Duration]) {
+	if d == nil {
+		return
+	}
+	field := c.at(up, name)
 	switch {
-	case d == nil:
 	case *d < 0:
 		c.add(field, "must not be negative (%s)", *d)
 	default:
@@ -241,9 +250,12 @@ func (c *checker) nonNegative(d *Duration, field *fieldPath, dst *from[time.Dura
 	}
 }
 
-func (c *checker) positive(d *Duration, field *fieldPath, dst *from[time.Duration], hint string) {
+func (c *checker) positive(d *Duration, up *fieldPath, name string, dst *from[time.Duration], hint string) {
+	if d == nil {
+		return
+	}
+	field := c.at(up, name)
 	switch {
-	case d == nil:
 	case *d < 0:
 		c.add(field, "must not be negative (%s)", *d)
 	case *d == 0:
@@ -295,8 +307,8 @@ func (c *checker) child(ch *Child, field, supField *fieldPath, auto sdk.AutoShut
 			c.add(c.at(field, "restart"), "%s is not a restart type (want %s)", quote(string(ch.Restart)), labelsOf(restarts))
 		}
 	}
-	c.backoff(ch.Backoff, c.at(field, "backoff"), &in)
-	c.positive(ch.StopTimeout, c.at(field, "stop_timeout"), &in.stopTimeout, "leave it out to use the role's")
+	c.backoff(ch.Backoff, field, &in)
+	c.positive(ch.StopTimeout, field, "stop_timeout", &in.stopTimeout, "leave it out to use the role's")
 	in.startTimeout, in.staleAfter = from[time.Duration]{}, from[time.Duration]{}
 	if ch.Readiness && !nested {
 		in.startTimeout = up.startTimeout
@@ -304,8 +316,8 @@ func (c *checker) child(ch *Child, field, supField *fieldPath, auto sdk.AutoShut
 	if !nested {
 		in.staleAfter = up.staleAfter
 	}
-	c.positive(ch.StartTimeout, c.at(field, "start_timeout"), &in.startTimeout, "leave it out for the default of 1m")
-	c.nonNegative(ch.StaleAfter, c.at(field, "stale_after"), &in.staleAfter)
+	c.positive(ch.StartTimeout, field, "start_timeout", &in.startTimeout, "leave it out for the default of 1m")
+	c.nonNegative(ch.StaleAfter, field, "stale_after", &in.staleAfter)
 
 	role, _ := lookup(roles, Role(in.role.v))
 	if in.role.src == nil {
@@ -414,6 +426,9 @@ func (c *checker) dependencies(cfg *Config, field *fieldPath, names map[string]i
 	var sibs []string // the children's names, for hints: made at the first unknown dependency
 	edges := make([][]int, len(cfg.Children))
 	for i, ch := range cfg.Children {
+		if len(ch.DependsOn) == 0 {
+			continue
+		}
 		f := c.at(c.elem(children, i), "depends_on")
 		var listed map[string]bool
 		if len(ch.DependsOn) > 1 {
