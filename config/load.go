@@ -53,7 +53,14 @@ func LoadFile(path string) (*Config, error) {
 // and are checked by Validate and Build.
 //
 // Every problem found is reported at once, in a *ValidationError whose
-// problems name the path of the field and its line.
+// problems name the path of the field and its line (the first 50 found;
+// the error counts the others).
+//
+// Loading costs time and memory linear in the document, whatever it
+// holds: a document is at most MaxSize bytes, a value at most MaxValueLen
+// bytes, supervisors nest at most MaxDepth levels, and the decoder visits
+// at most 100,000 values and 8 MiB of keys and values, aliases charged
+// what they expand to. Problems quote at most 64 bytes of a value.
 func Load(r io.Reader, format Format) (*Config, error) { return load(r, format, "") }
 
 func load(r io.Reader, format Format, file string) (*Config, error) {
