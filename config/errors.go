@@ -48,7 +48,8 @@ type ValidationError struct {
 	// File is the file the configuration was loaded from, if any.
 	File string
 	// Problems are in the order of their lines: the first ones found, at
-	// most 50, so that a hostile document cannot make an error of any size.
+	// most 50 (51 when the last says that the document is too large to
+	// decode), so that a hostile document cannot make an error of any size.
 	Problems []Problem
 	// Omitted is the number of further problems that were found but are
 	// not listed.

@@ -19,7 +19,7 @@ const MaxDepth = 16
 // maxBytes bounds the bytes of keys and values the decoder visits, aliases
 // and environment variables expanded, so that a large value named by many
 // aliases costs what it expands to. It is twice MaxSize so that no
-// document without aliases reaches it.
+// document without aliases or environment variables reaches it.
 const maxBytes = 2 * MaxSize
 
 // maxNodes bounds the nodes the decoder visits, aliases expanded, so that a
