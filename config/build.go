@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -56,7 +57,7 @@ func Build(cfg *Config, reg *Registry, opts ...sdk.Option) (*Tree, error) {
 	if reg == nil {
 		reg = &Registry{}
 	}
-	ps := &problems{lines: cfg.lines}
+	ps := &problems{fields: cfg.fields}
 	plan := check(cfg, reg, true, ps)
 	if err := ps.err(cfg.source); err != nil {
 		return nil, err
@@ -100,14 +101,14 @@ func (b *builder) supervisor(p *supPlan, path string, extra []sdk.Option) *sdk.S
 			view := spec
 			backoff := *spec.Backoff
 			view.Backoff, view.DependsOn = &backoff, slices.Clone(spec.DependsOn)
-			svc, err := f(FactoryContext{Task: c.task, Name: spec.Name, Path: childPath, Field: c.field, Spec: view})
+			svc, err := f(FactoryContext{Task: c.task, Name: spec.Name, Path: childPath, Field: c.field.String(), Spec: view})
+			task := b.at(c.field, "task")
 			switch {
 			case err != nil:
-				b.list = append(b.list, Problem{Path: join(c.field, "task"), Line: b.line(join(c.field, "task")),
-					Message: fmt.Sprintf("task %q: %v", c.task, err), Err: err})
+				b.push(Problem{Path: task.String(), Line: task.line, Message: fmt.Sprintf("task %s: %v", quote(c.task), err), Err: err})
 				continue
 			case svc == nil:
-				b.add(join(c.field, "task"), "task %q: the factory returned a nil service", c.task)
+				b.add(task, "task %s: the factory returned a nil service", quote(c.task))
 				continue
 			}
 			spec.Service = svc
@@ -123,21 +124,41 @@ func (b *builder) supervisor(p *supPlan, path string, extra []sdk.Option) *sdk.S
 // configuration: a *sdk.SpecError's field ("Backoff.Max") becomes the
 // path of the field in the file ("children[2].backoff.max"). Validation
 // should have caught everything sdk rejects, so this is a safety net.
-func (b *builder) sdkProblem(field, serviceField string, err error) {
+func (b *builder) sdkProblem(field *fieldPath, serviceField string, err error) {
 	path, msg := field, err.Error()
 	var se *sdk.SpecError
 	if errors.As(err, &se) {
 		msg = se.Problem + " (rejected by sdk)"
 		switch {
 		case se.Field == "Service" && serviceField != "":
-			path = join(field, serviceField)
+			path = b.at(field, serviceField)
 		case se.Field == "Service":
-			path = join(field, "supervisor")
+			path = b.at(field, "supervisor")
 		case se.Field != "":
-			path = join(field, snake(se.Field))
+			path = b.below(field, snake(se.Field))
 		}
 	}
-	b.list = append(b.list, Problem{Path: path, Line: b.line(path), Message: msg, Err: err})
+	b.push(Problem{Path: path.String(), Line: path.line, Message: msg, Err: err})
+}
+
+// below extends p by a path in the configuration's syntax, such as
+// "backoff.reset_after" or "depends_on[1]", segment by segment so that
+// the line is the field's.
+func (b *builder) below(p *fieldPath, rel string) *fieldPath {
+	for _, seg := range strings.Split(rel, ".") {
+		name, rest, _ := strings.Cut(seg, "[")
+		p = b.at(p, name)
+		for rest != "" {
+			num, after, _ := strings.Cut(rest, "]")
+			i, err := strconv.Atoi(num)
+			if err != nil {
+				return b.at(p, "["+rest) // not an index: keep the text
+			}
+			p = b.elem(p, i)
+			rest = strings.TrimPrefix(after, "[")
+		}
+	}
+	return p
 }
 
 // snake turns an sdk field path ("Backoff.ResetAfter", "DependsOn[1]")

@@ -20,6 +20,9 @@
 // its line: "line 12: children[2].backoff.max: must be >=
 // children[2].backoff.initial (100ms)". Nothing is built when there is one.
 //
+// Names of supervisors and children follow sdk.CheckName: 1 to
+// sdk.MaxNameLen (63) bytes of letters, digits, '_', '-' and '.'.
+//
 // supervisor.schema.json is a JSON Schema (draft 2020-12) of the format,
 // for editors; it is generated from the Go model by
 // config/internal/schemagen, and a test fails when it is stale.

@@ -47,20 +47,28 @@ func (p Problem) format(file string) string {
 type ValidationError struct {
 	// File is the file the configuration was loaded from, if any.
 	File string
-	// Problems are in the order of their lines.
+	// Problems are in the order of their lines: the first ones found, at
+	// most 50 (51 when the last says that the document is too large to
+	// decode), so that a hostile document cannot make an error of any size.
 	Problems []Problem
+	// Omitted is the number of further problems that were found but are
+	// not listed.
+	Omitted int
 }
 
 // Error renders one problem per line, each prefixed with its file and line
-// when known.
+// when known, then how many more were found but not listed.
 func (e *ValidationError) Error() string {
-	if len(e.Problems) == 1 {
+	if len(e.Problems) == 1 && e.Omitted == 0 {
 		return "config: " + e.Problems[0].format(e.File)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "config: %d problems:", len(e.Problems))
+	fmt.Fprintf(&b, "config: %d problems:", len(e.Problems)+e.Omitted)
 	for _, p := range e.Problems {
 		b.WriteString("\n\t" + p.format(e.File))
+	}
+	if e.Omitted > 0 {
+		fmt.Fprintf(&b, "\n\t... and %d more", e.Omitted)
 	}
 	return b.String()
 }
@@ -86,68 +94,61 @@ func (e *ValidationError) Messages() []string {
 	return out
 }
 
-// problems collects the problems of one load, validation or build.
+// problems collects the problems of one load, validation or build: the
+// first maxProblems of them, and a count of the others.
 type problems struct {
-	list   []Problem
-	failed []string       // paths whose value could not be decoded
-	lines  map[string]int // line of each field path, from the source
+	list         []Problem
+	omitted      int
+	fields       *fields // nil for a Config built in Go
+	suggestSpent int     // of suggestBudget
 }
 
-// add records a problem at path, unless a value at path or above it failed
-// to decode: checking what is missing because of a decoding problem would
-// only repeat it.
-func (ps *problems) add(path, format string, args ...any) {
-	if ps.skip(path) {
+// add records a problem at p, unless the value at p or above it failed to
+// decode: checking what is missing because of a decoding problem would only
+// repeat it.
+func (ps *problems) add(p *fieldPath, format string, args ...any) {
+	if p.failed {
 		return
 	}
-	ps.list = append(ps.list, Problem{Path: path, Line: ps.line(path), Message: fmt.Sprintf(format, args...)})
+	ps.addAt(p, p.line, format, args...)
 }
 
-// skip reports whether path is, or is below, a path that failed to decode.
-func (ps *problems) skip(paths ...string) bool {
-	for _, path := range paths {
-		for _, f := range ps.failed {
-			if under(path, f) {
-				return true
-			}
+// addAt records a problem at p, on line, whatever failed.
+func (ps *problems) addAt(p *fieldPath, line int, format string, args ...any) {
+	if !ps.room() {
+		ps.omitted++
+		return
+	}
+	ps.list = append(ps.list, Problem{Path: p.String(), Line: line, Message: fmt.Sprintf(format, args...)})
+}
+
+// push records a problem made by the caller.
+func (ps *problems) push(p Problem) {
+	if !ps.room() {
+		ps.omitted++
+		return
+	}
+	ps.list = append(ps.list, p)
+}
+
+// room reports whether another problem would be listed; callers check it
+// before work that only a listed problem needs, such as a suggestion.
+func (ps *problems) room() bool { return len(ps.list) < maxProblems }
+
+// skip reports whether any of paths is, or is below, a value that failed
+// to decode.
+func (ps *problems) skip(paths ...*fieldPath) bool {
+	for _, p := range paths {
+		if p != nil && p.failed {
+			return true
 		}
 	}
 	return false
 }
 
-// under reports whether path is p or a field or element below it.
-func under(path, p string) bool {
-	if p == "" {
-		return true
-	}
-	if !strings.HasPrefix(path, p) {
-		return false
-	}
-	rest := path[len(p):]
-	return rest == "" || rest[0] == '.' || rest[0] == '['
-}
-
-// line returns the line of path, or of its nearest ancestor that has one.
-func (ps *problems) line(path string) int {
-	for {
-		if l, ok := ps.lines[path]; ok {
-			return l
-		}
-		if path == "" {
-			return 0
-		}
-		path = parent(path)
-	}
-}
-
-// parent strips the last field or index from a path.
-func parent(path string) string {
-	i := strings.LastIndexAny(path, ".[")
-	if i < 0 {
-		return ""
-	}
-	return path[:i]
-}
+// at and elem extend a path, keeping the decoder's line and failure.
+func (ps *problems) at(up *fieldPath, name string) *fieldPath { return ps.fields.at(up, name) }
+func (ps *problems) elem(up *fieldPath, i int) *fieldPath     { return ps.fields.elem(up, i) }
 
 // err returns the collected problems as a *ValidationError, sorted by line,
 // or nil.
@@ -157,16 +158,5 @@ func (ps *problems) err(file string) error {
 	}
 	list := slices.Clone(ps.list)
 	slices.SortStableFunc(list, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
-	return &ValidationError{File: file, Problems: list}
+	return &ValidationError{File: file, Problems: list, Omitted: ps.omitted}
 }
-
-// join appends a field name to a path.
-func join(path, field string) string {
-	if path == "" {
-		return field
-	}
-	return path + "." + field
-}
-
-// index appends an element index to a path.
-func index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }

@@ -12,9 +12,11 @@ import (
 
 // FuzzLoad feeds arbitrary documents to Load. The loader must never panic,
 // must return a configuration or an error, never both, and must report
-// every problem with a path or a line; and a configuration it accepts must
-// build (Build calls sdk's own checks, so a spec sdk rejects is a gap in
-// validation).
+// every problem with a message of bounded size, and a bounded number of
+// them; and a configuration it accepts must build (Build calls sdk's own
+// checks, so a spec sdk rejects is a gap in validation). The committed
+// corpus (testdata/fuzz/FuzzLoad) has small versions of the hostile
+// shapes of hostile_test.go.
 func FuzzLoad(f *testing.F) {
 	for _, pattern := range []string{"testdata/valid/*.yaml", "testdata/invalid/*.yaml"} {
 		files, _ := filepath.Glob(pattern)
@@ -45,6 +47,13 @@ func FuzzLoad(f *testing.F) {
 				if p.Message == "" {
 					t.Fatalf("problem without a message: %+v", p)
 				}
+				if n := len(p.String()); n > maxProblemText {
+					t.Fatalf("a problem is %d bytes long: %.300s…", n, p.String())
+				}
+			}
+			// At most one problem past the cap: the one that stopped decoding.
+			if len(ve.Problems) > maxProblems+1 {
+				t.Fatalf("%d problems listed", len(ve.Problems))
 			}
 			return
 		}

@@ -100,7 +100,7 @@ func golden(p *supPlan) *goldenSupervisor {
 	for _, c := range p.children {
 		s := c.spec
 		gc := goldenChild{
-			Field:   c.field,
+			Field:   c.field.String(),
 			Name:    s.Name,
 			Task:    c.task,
 			Role:    label(roles, s.Role),
@@ -141,7 +141,7 @@ func goldenJSON(t testing.TB, p *supPlan) []byte {
 // plan validates cfg against the test registry and returns its plan.
 func plan(t testing.TB, cfg *Config) *supPlan {
 	t.Helper()
-	ps := &problems{lines: cfg.lines}
+	ps := &problems{fields: cfg.fields}
 	p := check(cfg, testRegistry(t), true, ps)
 	if err := ps.err(cfg.source); err != nil {
 		t.Fatalf("invalid: %v", err)

@@ -96,6 +96,19 @@ var invalidConfigs = []struct {
 		},
 	},
 	{
+		// Names are sdk's (sdk.CheckName); a problem quotes at most 64
+		// bytes of a value.
+		file: "long_names.yaml",
+		want: []string{
+			`line 1: name: is 64 bytes long; the limit is 63`,
+			`line 5: children[1].name: is 100 bytes long; the limit is 63`,
+			`line 7: children[2].name: the value is 2000 bytes long; the limit is 1024`,
+			`line 9: children[3].name: is 100 bytes long; the limit is 63`,
+			`line 13: children[4].depends_on[1]: "` + strings.Repeat("f", 64) + `"… (200 bytes) is not a sibling (siblings: ` +
+				strings.Repeat("e", 63) + `, ` + strings.Repeat("b", 64) + `… (100 bytes), ` + strings.Repeat("d/", 32) + `… (100 bytes))`,
+		},
+	},
+	{
 		file: "multi_document.yaml",
 		want: []string{
 			`line 3: only one YAML document is allowed`,

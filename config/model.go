@@ -22,9 +22,10 @@ type Config struct {
 	// "# yaml-language-server: $schema=..." comment instead.
 	Schema string `json:"$schema,omitempty" yaml:"$schema,omitempty"`
 	// Name of the supervisor: the first segment of every path in the tree
-	// (letters, digits, '_', '-' and '.'). Required at the top level; a
-	// nested supervisor is named by its child entry and may omit it.
-	Name string `json:"name,omitempty" yaml:"name,omitempty" schema:"pattern=^[A-Za-z0-9_.-]+$"`
+	// (letters, digits, '_', '-' and '.', at most 63 bytes). Required at
+	// the top level; a nested supervisor is named by its child entry and
+	// may omit it.
+	Name string `json:"name,omitempty" yaml:"name,omitempty" schema:"pattern=^[A-Za-z0-9_.-]+$,maxLength=63"`
 	// Strategy decides which children restart together when one fails.
 	// Default one_for_one.
 	Strategy Strategy `json:"strategy,omitempty" yaml:"strategy,omitempty"`
@@ -44,11 +45,11 @@ type Config struct {
 	// Children are started in this order and stopped in reverse order.
 	Children []Child `json:"children,omitempty" yaml:"children,omitempty"`
 
-	// Set by Load: where the configuration came from, and the line of each
-	// field path, so that later validation (in Build) can point into the
-	// file. Only the top-level Config has them.
+	// Set by Load: where the configuration came from, and the path and
+	// line of each field, so that later validation (in Build) can point
+	// into the file. Only the top-level Config has them.
 	source string
-	lines  map[string]int
+	fields *fields
 }
 
 // Intensity is the restart intensity: more than max_restarts restarts
@@ -99,8 +100,9 @@ type Defaults struct {
 // then from the child's role.
 type Child struct {
 	// Name is unique among the supervisor's children and is the last
-	// segment of the child's path (letters, digits, '_', '-' and '.').
-	Name string `json:"name" yaml:"name" schema:"required,pattern=^[A-Za-z0-9_.-]+$"`
+	// segment of the child's path (letters, digits, '_', '-' and '.', at
+	// most 63 bytes).
+	Name string `json:"name" yaml:"name" schema:"required,pattern=^[A-Za-z0-9_.-]+$,maxLength=63"`
 	// Task is the registry key of the service to run. Exactly one of task
 	// and supervisor is set.
 	Task string `json:"task,omitempty" yaml:"task,omitempty" schema:"oneof=body"`
@@ -129,7 +131,7 @@ type Child struct {
 	StartTimeout *Duration `json:"start_timeout,omitempty" yaml:"start_timeout,omitempty"`
 	// DependsOn names siblings that must be up before this child starts.
 	// No cycles.
-	DependsOn []string `json:"depends_on,omitempty" yaml:"depends_on,omitempty" schema:"unique,pattern=^[A-Za-z0-9_.-]+$"`
+	DependsOn []string `json:"depends_on,omitempty" yaml:"depends_on,omitempty" schema:"unique,pattern=^[A-Za-z0-9_.-]+$,maxLength=63"`
 	// StaleAfter, when positive, stops the child as failed when it has not
 	// called sdk.Heartbeat for this long. 0 turns off an inherited check.
 	StaleAfter *Duration `json:"stale_after,omitempty" yaml:"stale_after,omitempty"`

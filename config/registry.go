@@ -85,8 +85,3 @@ func (r *Registry) lookup(key string) (Factory, bool) {
 	f, ok := r.factories[key]
 	return f, ok
 }
-
-// hint suggests a registered key close to key, or lists the keys.
-func (r *Registry) hint(key string) string {
-	return hint(key, r.Keys(), "registered tasks")
-}

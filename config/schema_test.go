@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/supervisor-sdk/supervisor/config/internal/schemagen"
+	"github.com/supervisor-sdk/supervisor/sdk"
 )
 
 // TestSchemaUpToDate regenerates the JSON Schema from the model and fails
@@ -100,5 +102,53 @@ func TestSchemaCoversModel(t *testing.T) {
 		if len(got) != len(values) {
 			t.Errorf("%s: consts %v, want %v", def, got, values)
 		}
+	}
+}
+
+// TestSchemaNamesFollowSDK: the schema's rule for names (Config.name,
+// Child.name and the items of depends_on) is sdk's: its pattern and
+// sdk.MaxNameLen as maxLength. The struct tags cannot name the constant,
+// so this test ties them.
+func TestSchemaNamesFollowSDK(t *testing.T) {
+	b, err := os.ReadFile("supervisor.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type rule struct {
+		Pattern   string
+		MaxLength int
+	}
+	type alts struct{ AnyOf []rule }
+	var s struct {
+		Defs struct {
+			Config struct{ Properties struct{ Name alts } }
+			Child  struct {
+				Properties struct {
+					Name      alts
+					DependsOn struct{ Items alts } `json:"depends_on"`
+				}
+			}
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	for field, a := range map[string]alts{
+		"Config.name":        s.Defs.Config.Properties.Name,
+		"Child.name":         s.Defs.Child.Properties.Name,
+		"Child.depends_on[]": s.Defs.Child.Properties.DependsOn.Items,
+	} {
+		if len(a.AnyOf) == 0 {
+			t.Errorf("%s: no anyOf", field)
+			continue
+		}
+		r := a.AnyOf[0]
+		if r.MaxLength != sdk.MaxNameLen || r.Pattern != "^[A-Za-z0-9_.-]+$" {
+			t.Errorf("%s: maxLength %d, pattern %q; want %d and sdk's characters", field, r.MaxLength, r.Pattern, sdk.MaxNameLen)
+		}
+	}
+	long := strings.Repeat("a", sdk.MaxNameLen+1)
+	if sdk.CheckName(long) == nil || sdk.CheckName(long[1:]) != nil {
+		t.Errorf("sdk.CheckName does not cut at sdk.MaxNameLen")
 	}
 }

@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -16,7 +15,7 @@ import (
 // with nil, task keys are not checked (Load validates that way, Build with
 // its registry).
 func (c *Config) Validate(reg *Registry) error {
-	ps := &problems{lines: c.lines}
+	ps := &problems{fields: c.fields}
 	check(c, reg, reg != nil, ps)
 	return ps.err(c.source)
 }
@@ -24,7 +23,7 @@ func (c *Config) Validate(reg *Registry) error {
 // supPlan is a supervisor as it will be built: the effective sdk settings
 // and children.
 type supPlan struct {
-	field     string // path of the supervisor's settings: "" at the top, "children[1].supervisor" below
+	field     *fieldPath // path of the supervisor's settings: the root at the top, "children[1].supervisor" below
 	name      string
 	strategy  sdk.Strategy
 	intensity sdk.Intensity
@@ -37,20 +36,20 @@ type supPlan struct {
 // childPlan is a child as it will be added: its effective spec (all but
 // Service) and what provides the service.
 type childPlan struct {
-	field string // "children[1]", "children[1].supervisor.children[0]"
+	field *fieldPath // "children[1]", "children[1].supervisor.children[0]"
 	task  string
 	sup   *supPlan
 	spec  sdk.Spec
 }
 
 // from is an effective value and where it came from: the path of the field
-// that set it, or "" for the role's preset.
+// that set it, or nil for the role's preset.
 type from[T any] struct {
 	v   T
-	src string
+	src *fieldPath
 }
 
-func (f *from[T]) set(v T, src string) { *f = from[T]{v, src} }
+func (f *from[T]) set(v T, src *fieldPath) { *f = from[T]{v, src} }
 
 // inherited is what a supervisor's children inherit: its defaults over its
 // parent's.
@@ -62,78 +61,89 @@ type inherited struct {
 	stopTimeout, startTimeout, staleAfter from[time.Duration]
 }
 
-var namePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-
 type checker struct {
 	*problems
 	reg        *Registry
 	checkTasks bool
+	depth      int // of the supervisor being checked, 1 at the top
 }
 
 // check validates the whole tree and returns its plan, which is complete
 // only when no problem was added.
 func check(cfg *Config, reg *Registry, checkTasks bool, ps *problems) *supPlan {
 	c := &checker{problems: ps, reg: reg, checkTasks: checkTasks}
+	root := ps.fields.top()
 	if cfg.Name == "" {
-		c.add("name", "is required")
+		c.add(c.at(root, "name"), "is required")
 	}
-	return c.supervisor(cfg, "", cfg.Name, inherited{})
+	return c.supervisor(cfg, root, cfg.Name, inherited{})
 }
 
-func (c *checker) supervisor(cfg *Config, field, name string, up inherited) *supPlan {
-	top := field == ""
+func (c *checker) supervisor(cfg *Config, field *fieldPath, name string, up inherited) *supPlan {
+	top := field.up == nil
 	p := &supPlan{field: field, name: name, strategy: sdk.OneForOne, intensity: sdk.DefaultIntensity()}
-	if cfg.Schema != "" && !top {
-		c.add(join(field, "$schema"), "only the top level may name a schema")
+	// Load stops at the same depth; a Config built in Go may be deeper, or
+	// contain itself.
+	if c.depth == MaxDepth {
+		c.add(field, "nested too deep: a tree has at most %d levels of supervisors", MaxDepth)
+		return p
 	}
+	c.depth++
+	defer func() { c.depth-- }()
+	if cfg.Schema != "" && !top {
+		c.add(c.at(field, "$schema"), "only the top level may name a schema")
+	}
+	// sdk owns the rule for names; its error says only what is wrong.
 	switch {
-	case top && cfg.Name != "" && !namePattern.MatchString(cfg.Name):
-		c.add("name", "%q may contain only letters, digits, '_', '-' and '.'", cfg.Name)
+	case top && cfg.Name != "":
+		if err := sdk.CheckName(cfg.Name); err != nil {
+			c.add(c.at(field, "name"), "%v", err)
+		}
 	case !top && cfg.Name != "" && cfg.Name != name:
-		c.add(join(field, "name"), "must be %q, the name of the child, or be left out", name)
+		c.add(c.at(field, "name"), "must be %s, the name of the child, or be left out", quote(name))
 	}
 	if cfg.Strategy != "" {
 		if v, ok := lookup(strategies, cfg.Strategy); ok {
 			p.strategy = v
 		} else {
-			c.add(join(field, "strategy"), "%q is not a strategy (want %s)", cfg.Strategy, labelsOf(strategies))
+			c.add(c.at(field, "strategy"), "%s is not a strategy (want %s)", quote(string(cfg.Strategy)), labelsOf(strategies))
 		}
 	}
 	if i := cfg.Intensity; i != nil {
-		f := join(field, "intensity")
+		f := c.at(field, "intensity")
 		if m := i.MaxRestarts; m != nil {
 			switch {
 			case *m < 0:
-				c.add(join(f, "max_restarts"), "must not be negative (%d)", *m)
+				c.add(c.at(f, "max_restarts"), "must not be negative (%d)", *m)
 			case *m > 10000:
-				c.add(join(f, "max_restarts"), "must be at most 10000 (%d); express a higher rate with a shorter period", *m)
+				c.add(c.at(f, "max_restarts"), "must be at most 10000 (%d); express a higher rate with a shorter period", *m)
 			default:
 				p.intensity.MaxRestarts = *m
 			}
 		}
 		if d := i.Period; d != nil {
 			if *d <= 0 {
-				c.add(join(f, "period"), "must be positive (%s)", *d)
+				c.add(c.at(f, "period"), "must be positive (%s)", *d)
 			} else {
 				p.intensity.Period = time.Duration(*d)
 			}
 		}
 	}
 	if s := cfg.Shutdown; s != nil {
-		f := join(field, "shutdown")
+		f := c.at(field, "shutdown")
 		if s.Order != "" {
 			if v, ok := lookup(shutdownOrders, s.Order); ok {
 				p.order = v
 			} else {
-				c.add(join(f, "order"), "%q is not a shutdown order (want %s)", s.Order, labelsOf(shutdownOrders))
+				c.add(c.at(f, "order"), "%s is not a shutdown order (want %s)", quote(string(s.Order)), labelsOf(shutdownOrders))
 			}
 		}
 		if d := s.Deadline; d != nil {
 			switch {
 			case !top:
-				c.add(join(f, "deadline"), "only the top-level supervisor has a shutdown deadline")
+				c.add(c.at(f, "deadline"), "only the top-level supervisor has a shutdown deadline")
 			case *d < 0:
-				c.add(join(f, "deadline"), "must not be negative (%s)", *d)
+				c.add(c.at(f, "deadline"), "must not be negative (%s)", *d)
 			default:
 				p.deadline = time.Duration(*d)
 			}
@@ -143,17 +153,18 @@ func (c *checker) supervisor(cfg *Config, field, name string, up inherited) *sup
 		if v, ok := lookup(autoShutdowns, cfg.AutoShutdown); ok {
 			p.auto = v
 		} else {
-			c.add(join(field, "auto_shutdown"), "%q is not an auto_shutdown mode (want %s)", cfg.AutoShutdown, labelsOf(autoShutdowns))
+			c.add(c.at(field, "auto_shutdown"), "%s is not an auto_shutdown mode (want %s)", quote(string(cfg.AutoShutdown)), labelsOf(autoShutdowns))
 		}
 	}
-	in := c.defaults(cfg.Defaults, join(field, "defaults"), up)
+	in := c.defaults(cfg.Defaults, field, up)
 
 	names := make(map[string]int, len(cfg.Children))
+	children := c.at(field, "children")
 	for i := range cfg.Children {
 		ch := &cfg.Children[i]
-		f := index(join(field, "children"), i)
+		f := c.elem(children, i)
 		if first, dup := names[ch.Name]; dup && ch.Name != "" {
-			c.add(join(f, "name"), "%q is already used by %s", ch.Name, index(join(field, "children"), first))
+			c.add(c.at(f, "name"), "%s is already used by %s", quote(ch.Name), c.elem(children, first))
 		} else {
 			names[ch.Name] = i
 		}
@@ -163,67 +174,75 @@ func (c *checker) supervisor(cfg *Config, field, name string, up inherited) *sup
 	return p
 }
 
-// defaults checks a defaults block and lays it over the inherited values.
-func (c *checker) defaults(d *Defaults, field string, in inherited) inherited {
+// defaults checks the defaults block of the supervisor at sup and lays it
+// over the inherited values. Paths are made only for fields that are set:
+// the checks of a large tree then cost no more than its fields.
+func (c *checker) defaults(d *Defaults, sup *fieldPath, in inherited) inherited {
 	if d == nil {
 		return in
 	}
+	field := c.at(sup, "defaults")
 	if d.Role != "" {
 		if _, ok := lookup(roles, d.Role); ok {
-			in.role.set(string(d.Role), join(field, "role"))
+			in.role.set(string(d.Role), c.at(field, "role"))
 		} else {
-			c.add(join(field, "role"), "%q is not a role (want %s)", d.Role, labelsOf(roles))
+			c.add(c.at(field, "role"), "%s is not a role (want %s)", quote(string(d.Role)), labelsOf(roles))
 		}
 	}
 	if d.Restart != "" {
 		if _, ok := lookup(restarts, d.Restart); ok {
-			in.restart.set(string(d.Restart), join(field, "restart"))
+			in.restart.set(string(d.Restart), c.at(field, "restart"))
 		} else {
-			c.add(join(field, "restart"), "%q is not a restart type (want %s)", d.Restart, labelsOf(restarts))
+			c.add(c.at(field, "restart"), "%s is not a restart type (want %s)", quote(string(d.Restart)), labelsOf(restarts))
 		}
 	}
-	c.backoff(d.Backoff, join(field, "backoff"), &in)
-	c.positive(d.StopTimeout, join(field, "stop_timeout"), &in.stopTimeout, "leave it out to use the role's")
-	c.positive(d.StartTimeout, join(field, "start_timeout"), &in.startTimeout, "leave it out for the default of 1m")
-	c.nonNegative(d.StaleAfter, join(field, "stale_after"), &in.staleAfter)
+	c.backoff(d.Backoff, field, &in)
+	c.positive(d.StopTimeout, field, "stop_timeout", &in.stopTimeout, "leave it out to use the role's")
+	c.positive(d.StartTimeout, field, "start_timeout", &in.startTimeout, "leave it out for the default of 1m")
+	c.nonNegative(d.StaleAfter, field, "stale_after", &in.staleAfter)
 	return in
 }
 
-// backoff checks a backoff block and lays its fields over in.
-func (c *checker) backoff(b *Backoff, field string, in *inherited) {
+// backoff checks the backoff block below owner and lays its fields over
+// in.
+func (c *checker) backoff(b *Backoff, owner *fieldPath, in *inherited) {
 	if b == nil {
 		return
 	}
-	c.nonNegative(b.Initial, join(field, "initial"), &in.initial)
-	c.nonNegative(b.Max, join(field, "max"), &in.max)
+	field := c.at(owner, "backoff")
+	c.nonNegative(b.Initial, field, "initial", &in.initial)
+	c.nonNegative(b.Max, field, "max", &in.max)
 	if b.Initial != nil && b.Max != nil && *b.Initial >= 0 && *b.Max >= 0 && *b.Max < *b.Initial &&
-		!c.skip(join(field, "initial")) {
-		c.add(join(field, "max"), "must be >= %s (%s)", join(field, "initial"), *b.Initial)
+		!c.skip(c.at(field, "initial")) {
+		c.add(c.at(field, "max"), "must be >= %s (%s)", c.at(field, "initial"), *b.Initial)
 	}
 	if m := b.Multiplier; m != nil {
 		if math.IsNaN(*m) || math.IsInf(*m, 0) || *m < 1 {
-			c.add(join(field, "multiplier"), "must be a finite number >= 1 (%v)", *m)
+			c.add(c.at(field, "multiplier"), "must be a finite number >= 1 (%v)", *m)
 		} else {
-			in.multiplier.set(*m, join(field, "multiplier"))
+			in.multiplier.set(*m, c.at(field, "multiplier"))
 		}
 	}
 	if b.Jitter != "" {
 		if slices.Contains(jitters, b.Jitter) {
-			in.jitter.set(string(b.Jitter), join(field, "jitter"))
+			in.jitter.set(string(b.Jitter), c.at(field, "jitter"))
 		} else {
 			ls := make([]string, len(jitters))
 			for i, j := range jitters {
 				ls[i] = string(j)
 			}
-			c.add(join(field, "jitter"), "%q is not a jitter mode (want %s)", b.Jitter, orList(ls))
+			c.add(c.at(field, "jitter"), "%s is not a jitter mode (want %s)", quote(string(b.Jitter)), orList(ls))
 		}
 	}
-	c.nonNegative(b.ResetAfter, join(field, "reset_after"), &in.resetAfter)
+	c.nonNegative(b.ResetAfter, field, "reset_after", &in.resetAfter)
 }
 
-func (c *checker) nonNegative(d *Duration, field string, dst *from[time.Duration]) {
+func (c *checker) nonNegative(d *Duration, up *fieldPath, name string, dst *from[time.Duration]) {
+	if d == nil {
+		return
+	}
+	field := c.at(up, name)
 	switch {
-	case d == nil:
 	case *d < 0:
 		c.add(field, "must not be negative (%s)", *d)
 	default:
@@ -231,9 +250,12 @@ func (c *checker) nonNegative(d *Duration, field string, dst *from[time.Duration
 	}
 }
 
-func (c *checker) positive(d *Duration, field string, dst *from[time.Duration], hint string) {
+func (c *checker) positive(d *Duration, up *fieldPath, name string, dst *from[time.Duration], hint string) {
+	if d == nil {
+		return
+	}
+	field := c.at(up, name)
 	switch {
-	case d == nil:
 	case *d < 0:
 		c.add(field, "must not be negative (%s)", *d)
 	case *d == 0:
@@ -246,22 +268,25 @@ func (c *checker) positive(d *Duration, field string, dst *from[time.Duration], 
 // child checks one child and resolves its effective spec: what the child
 // sets, else what its supervisor's defaults (and theirs) set, else its
 // role's preset.
-func (c *checker) child(ch *Child, field, supField string, auto sdk.AutoShutdown, up inherited) *childPlan {
+func (c *checker) child(ch *Child, field, supField *fieldPath, auto sdk.AutoShutdown, up inherited) *childPlan {
 	p := &childPlan{field: field, task: ch.Task}
-	switch {
-	case ch.Name == "":
-		c.add(join(field, "name"), "is required")
-	case !namePattern.MatchString(ch.Name):
-		c.add(join(field, "name"), "%q may contain only letters, digits, '_', '-' and '.'", ch.Name)
+	if ch.Name == "" {
+		c.add(c.at(field, "name"), "is required")
+	} else if err := sdk.CheckName(ch.Name); err != nil {
+		c.add(c.at(field, "name"), "%v", err)
 	}
 	switch {
 	case ch.Task != "" && ch.Supervisor != nil:
 		c.add(field, "set task or supervisor, not both")
-	case ch.Task == "" && ch.Supervisor == nil && !c.skip(join(field, "task"), join(field, "supervisor")):
+	case ch.Task == "" && ch.Supervisor == nil && !c.skip(c.at(field, "task"), c.at(field, "supervisor")):
 		c.add(field, "set task (a registered service) or supervisor (a nested supervisor)")
 	case ch.Task != "" && c.checkTasks:
 		if _, ok := c.reg.lookup(ch.Task); !ok {
-			c.add(join(field, "task"), "unknown task %q%s", ch.Task, c.reg.hint(ch.Task))
+			hint := ""
+			if c.room() { // the keys are sorted for each hint: only for a problem that is listed
+				hint = c.hint(ch.Task, c.reg.Keys(), "", "registered tasks")
+			}
+			c.add(c.at(field, "task"), "unknown task %s%s", quote(ch.Task), hint)
 		}
 	}
 	nested := ch.Supervisor != nil
@@ -270,20 +295,20 @@ func (c *checker) child(ch *Child, field, supField string, auto sdk.AutoShutdown
 	in := up
 	if ch.Role != "" {
 		if _, ok := lookup(roles, ch.Role); ok {
-			in.role.set(string(ch.Role), join(field, "role"))
+			in.role.set(string(ch.Role), c.at(field, "role"))
 		} else {
-			c.add(join(field, "role"), "%q is not a role (want %s)", ch.Role, labelsOf(roles))
+			c.add(c.at(field, "role"), "%s is not a role (want %s)", quote(string(ch.Role)), labelsOf(roles))
 		}
 	}
 	if ch.Restart != "" {
 		if _, ok := lookup(restarts, ch.Restart); ok {
-			in.restart.set(string(ch.Restart), join(field, "restart"))
+			in.restart.set(string(ch.Restart), c.at(field, "restart"))
 		} else {
-			c.add(join(field, "restart"), "%q is not a restart type (want %s)", ch.Restart, labelsOf(restarts))
+			c.add(c.at(field, "restart"), "%s is not a restart type (want %s)", quote(string(ch.Restart)), labelsOf(restarts))
 		}
 	}
-	c.backoff(ch.Backoff, join(field, "backoff"), &in)
-	c.positive(ch.StopTimeout, join(field, "stop_timeout"), &in.stopTimeout, "leave it out to use the role's")
+	c.backoff(ch.Backoff, field, &in)
+	c.positive(ch.StopTimeout, field, "stop_timeout", &in.stopTimeout, "leave it out to use the role's")
 	in.startTimeout, in.staleAfter = from[time.Duration]{}, from[time.Duration]{}
 	if ch.Readiness && !nested {
 		in.startTimeout = up.startTimeout
@@ -291,34 +316,34 @@ func (c *checker) child(ch *Child, field, supField string, auto sdk.AutoShutdown
 	if !nested {
 		in.staleAfter = up.staleAfter
 	}
-	c.positive(ch.StartTimeout, join(field, "start_timeout"), &in.startTimeout, "leave it out for the default of 1m")
-	c.nonNegative(ch.StaleAfter, join(field, "stale_after"), &in.staleAfter)
+	c.positive(ch.StartTimeout, field, "start_timeout", &in.startTimeout, "leave it out for the default of 1m")
+	c.nonNegative(ch.StaleAfter, field, "stale_after", &in.staleAfter)
 
 	role, _ := lookup(roles, Role(in.role.v))
-	if in.role.src == "" {
+	if in.role.src == nil {
 		role = sdk.RoleNone
 	}
 	pre := presets[role]
 	roleName := role.String()
 	resolve := func(f from[time.Duration], preset time.Duration) from[time.Duration] {
-		if f.src == "" {
+		if f.src == nil {
 			f.v = preset
 		}
 		return f
 	}
-	restart := from[sdk.RestartType]{pre.restart, ""}
-	if in.restart.src != "" {
+	restart := from[sdk.RestartType]{pre.restart, nil}
+	if in.restart.src != nil {
 		v, _ := lookup(restarts, Restart(in.restart.v))
 		restart.set(v, in.restart.src)
 	}
 	initial := resolve(in.initial, pre.backoff.Initial)
 	maxB := resolve(in.max, pre.backoff.Max)
 	multiplier := in.multiplier
-	if multiplier.src == "" {
+	if multiplier.src == nil {
 		multiplier.v = pre.backoff.Multiplier
 	}
 	jitter := pre.backoff.Jitter
-	if in.jitter.src != "" {
+	if in.jitter.src != nil {
 		jitter, _ = sdk.ParseJitter(in.jitter.v)
 	}
 	p.spec = sdk.Spec{
@@ -336,89 +361,104 @@ func (c *checker) child(ch *Child, field, supField string, auto sdk.AutoShutdown
 	}
 
 	// Checks of the effective values that no single block could make.
-	own := func(src string) bool { return under(src, field) }
-	origin := func(src, what string) string {
-		if src == "" {
+	own := func(src *fieldPath) bool { return within(src, field) }
+	origin := func(src *fieldPath, what string) string {
+		if src == nil {
 			return fmt.Sprintf("the %s role's %s", roleName, what)
 		}
-		return src
+		return src.String()
 	}
 	// Both from the same block (or preset) is that block's problem,
 	// reported once where the block is checked.
-	if maxB.v < initial.v && parent(initial.src) != parent(maxB.src) &&
-		!c.skip(join(field, "backoff.initial"), join(field, "backoff.max"), initial.src, maxB.src) {
+	if maxB.v < initial.v && parentOf(initial.src) != parentOf(maxB.src) &&
+		!c.skip(c.at(c.at(field, "backoff"), "initial"), c.at(c.at(field, "backoff"), "max"), initial.src, maxB.src) {
 		switch {
 		case own(maxB.src):
 			c.add(maxB.src, "must be >= %s (%s)", origin(initial.src, "backoff.initial"), initial.v)
 		case own(initial.src):
 			c.add(initial.src, "must be <= %s (%s)", origin(maxB.src, "backoff.max"), maxB.v)
 		default:
-			c.add(join(field, "backoff"), "the inherited initial %s (%s) exceeds the inherited max %s (%s); set backoff.max or backoff.initial",
+			c.add(c.at(field, "backoff"), "the inherited initial %s (%s) exceeds the inherited max %s (%s); set backoff.max or backoff.initial",
 				initial.v, origin(initial.src, "backoff.initial"), maxB.v, origin(maxB.src, "backoff.max"))
 		}
 	}
 	if ch.StartTimeout != nil && !ch.Readiness && !nested {
-		c.add(join(field, "start_timeout"), "requires readiness: true")
+		c.add(c.at(field, "start_timeout"), "requires readiness: true")
 	}
 	if nested {
 		if ch.Readiness {
-			c.add(join(field, "readiness"), "a nested supervisor never signals readiness")
+			c.add(c.at(field, "readiness"), "a nested supervisor never signals readiness")
 		}
 		if ch.StaleAfter != nil && *ch.StaleAfter > 0 {
-			c.add(join(field, "stale_after"), "a nested supervisor sends no heartbeats")
+			c.add(c.at(field, "stale_after"), "a nested supervisor sends no heartbeats")
 		}
 		if ch.StartTimeout != nil && !ch.Readiness {
-			c.add(join(field, "start_timeout"), "a nested supervisor never signals readiness")
+			c.add(c.at(field, "start_timeout"), "a nested supervisor never signals readiness")
 		}
 	}
 	if ch.Significant {
-		if restart.v == sdk.Permanent && !c.skip(join(field, "restart"), join(field, "role")) {
+		if restart.v == sdk.Permanent && !c.skip(c.at(field, "restart"), c.at(field, "role")) {
 			why := ""
 			switch {
 			case own(restart.src):
-			case restart.src != "":
+			case restart.src != nil:
 				why = fmt.Sprintf(" (permanent comes from %s; set restart to transient or temporary)", restart.src)
 			default:
 				why = fmt.Sprintf(" (the %s role's restart is permanent; set restart to transient or temporary)", roleName)
 			}
-			c.add(join(field, "significant"), "a permanent child cannot be significant: it never ends on its own%s", why)
+			c.add(c.at(field, "significant"), "a permanent child cannot be significant: it never ends on its own%s", why)
 		}
-		if auto == sdk.AutoShutdownNever && !c.skip(join(supField, "auto_shutdown")) {
-			c.add(join(field, "significant"), "requires %s to be any_significant or all_significant", join(supField, "auto_shutdown"))
+		if auto == sdk.AutoShutdownNever && !c.skip(c.at(supField, "auto_shutdown")) {
+			c.add(c.at(field, "significant"), "requires %s to be any_significant or all_significant", c.at(supField, "auto_shutdown"))
 		}
 	}
 	if nested {
-		p.sup = c.supervisor(ch.Supervisor, join(field, "supervisor"), ch.Name, up)
+		p.sup = c.supervisor(ch.Supervisor, c.at(field, "supervisor"), ch.Name, up)
 	}
 	return p
 }
 
 // dependencies checks the children's depends_on lists, and reports each
-// dependency cycle once, at its first child.
-func (c *checker) dependencies(cfg *Config, field string, names map[string]int) {
+// dependency cycle once, at its first child. The cost is linear in the
+// children and their dependencies.
+func (c *checker) dependencies(cfg *Config, field *fieldPath, names map[string]int) {
+	children := c.at(field, "children")
+	var sibs []string // the children's names, for hints: made at the first unknown dependency
 	edges := make([][]int, len(cfg.Children))
 	for i, ch := range cfg.Children {
-		f := join(index(join(field, "children"), i), "depends_on")
+		if len(ch.DependsOn) == 0 {
+			continue
+		}
+		f := c.at(c.elem(children, i), "depends_on")
+		var listed map[string]bool
+		if len(ch.DependsOn) > 1 {
+			listed = make(map[string]bool, len(ch.DependsOn))
+		}
 		for k, dep := range ch.DependsOn {
-			df := index(f, k)
+			df := c.elem(f, k)
 			j, known := names[dep]
 			switch {
 			case dep == "":
 				c.add(df, "must not be empty")
 			case dep == ch.Name:
 				c.add(df, "a child cannot depend on itself")
-			case slices.Contains(ch.DependsOn[:k], dep):
-				c.add(df, "%q is listed twice", dep)
+			case listed[dep]:
+				c.add(df, "%s is listed twice", quote(dep))
 			case !known:
-				sibs := make([]string, 0, len(cfg.Children))
-				for _, s := range cfg.Children {
-					if s.Name != ch.Name && s.Name != "" {
-						sibs = append(sibs, s.Name)
+				if sibs == nil {
+					sibs = make([]string, 0, len(cfg.Children))
+					for _, s := range cfg.Children {
+						if s.Name != "" {
+							sibs = append(sibs, s.Name)
+						}
 					}
 				}
-				c.add(df, "%q is not a sibling%s", dep, hint(dep, sibs, "siblings"))
+				c.add(df, "%s is not a sibling%s", quote(dep), c.hint(dep, sibs, ch.Name, "siblings"))
 			default:
 				edges[i] = append(edges[i], j)
+			}
+			if listed != nil {
+				listed[dep] = true
 			}
 		}
 	}
@@ -427,8 +467,29 @@ func (c *checker) dependencies(cfg *Config, field string, names map[string]int) 
 		for k, i := range cycle {
 			ns[k] = cfg.Children[i].Name
 		}
-		c.add(join(index(join(field, "children"), cycle[0]), "depends_on"), "dependency cycle: %s", strings.Join(ns, " → "))
+		c.add(c.at(c.elem(children, cycle[0]), "depends_on"), "dependency cycle: %s", cycleText(ns))
 	}
+}
+
+// maxCycleNames is the most names a dependency cycle is shown with.
+const maxCycleNames = 8
+
+// cycleText shows a cycle, a → b → c → a, with its names cut and, when it
+// is long, only its start.
+func cycleText(ns []string) string {
+	shown := make([]string, 0, maxCycleNames+2)
+	for _, n := range ns[:min(len(ns)-1, maxCycleNames)] {
+		shown = append(shown, clip(n))
+	}
+	if len(ns)-1 > maxCycleNames {
+		shown = append(shown, "…")
+	}
+	shown = append(shown, clip(ns[len(ns)-1]))
+	text := strings.Join(shown, " → ")
+	if len(ns)-1 > maxCycleNames {
+		text += fmt.Sprintf(" (%d children)", len(ns)-1)
+	}
+	return text
 }
 
 // cycles returns one cycle through each strongly connected component of
@@ -517,23 +578,4 @@ func cycles(edges [][]int) [][]int {
 		}
 	}
 	return out
-}
-
-// hint suggests a close match for name among known, or lists them.
-func hint(name string, known []string, what string) string {
-	best, bestDist := "", 3
-	for _, k := range known {
-		if d := levenshtein(name, k); d < bestDist {
-			best, bestDist = k, d
-		}
-	}
-	switch {
-	case best != "":
-		return fmt.Sprintf(" (did you mean %q?)", best)
-	case len(known) == 0:
-		return fmt.Sprintf(" (there are no %s)", what)
-	case len(known) <= 10:
-		return fmt.Sprintf(" (%s: %s)", what, strings.Join(known, ", "))
-	}
-	return ""
 }

@@ -289,10 +289,22 @@ func (g *generator) field(t reflect.Type, opts map[string]string) *object {
 	switch t.Kind() {
 	case reflect.String:
 		s := obj("type", "string")
-		if p, ok := opts["pattern"]; ok {
-			return obj("anyOf", []any{with(s, "pattern", p), envRef()})
+		p, hasPattern := opts["pattern"]
+		l, hasMax := opts["maxLength"]
+		if !hasPattern && !hasMax {
+			return s
 		}
-		return s
+		if hasPattern {
+			s = with(s, "pattern", p)
+		}
+		if hasMax {
+			n, err := strconv.Atoi(l)
+			if err != nil {
+				panic(fmt.Sprintf("schemagen: maxLength=%q: %v", l, err))
+			}
+			s = with(s, "maxLength", n)
+		}
+		return obj("anyOf", []any{s, envRef()})
 	case reflect.Bool:
 		return obj("anyOf", []any{obj("type", "boolean"), envRef()})
 	case reflect.Int, reflect.Float64:
@@ -322,7 +334,7 @@ func (g *generator) field(t reflect.Type, opts map[string]string) *object {
 
 func envRef() *object { return obj("$ref", "#/$defs/EnvRef") }
 
-// tagOptions parses a schema tag: "required,pattern=^x$,minimum=0".
+// tagOptions parses a schema tag: "required,pattern=^x$,maxLength=63,minimum=0".
 func tagOptions(tag string) map[string]string {
 	opts := map[string]string{}
 	if tag == "" {
