@@ -128,7 +128,7 @@ var invalidConfigs = []struct {
 	{
 		file: "nested.yaml",
 		want: []string{
-			`line 5: children[0].readiness: a nested supervisor never signals readiness`,
+			`line 5: children[0].readiness: a nested supervisor always declares readiness (it is ready once its own start has completed): leave it out`,
 			`line 6: children[0].stale_after: a nested supervisor sends no heartbeats`,
 			`line 9: children[0].supervisor.$schema: only the top level may name a schema`,
 			`line 10: children[0].supervisor.name: must be "sub", the name of the child, or be left out`,

@@ -85,7 +85,8 @@ type Defaults struct {
 	Restart Restart `json:"restart,omitempty" yaml:"restart,omitempty"`
 	// Backoff fields inherited one by one by children that do not set them.
 	Backoff *Backoff `json:"backoff,omitempty" yaml:"backoff,omitempty"`
-	// StopTimeout inherited by children that set none. Positive.
+	// StopTimeout inherited by children that set none (but not by nested
+	// supervisors). Positive.
 	StopTimeout *Duration `json:"stop_timeout,omitempty" yaml:"stop_timeout,omitempty"`
 	// StartTimeout inherited by children that declare readiness and set
 	// none; ignored for the others. Positive.
@@ -120,11 +121,14 @@ type Child struct {
 	Backoff *Backoff `json:"backoff,omitempty" yaml:"backoff,omitempty"`
 	// StopTimeout bounds how long the supervisor waits for the child to
 	// return once asked to stop; after it the child is abandoned and
-	// reported. Positive.
+	// reported. Positive. A nested supervisor takes neither the defaults'
+	// nor a role's: left out, its stop is bounded only by its own children's
+	// stop timeouts and the shutdown deadline.
 	StopTimeout *Duration `json:"stop_timeout,omitempty" yaml:"stop_timeout,omitempty"`
 	// Readiness declares that the service calls sdk.Ready when it is ready:
 	// start waits for it, and dependents start after it. Not for nested
-	// supervisors, which never signal readiness.
+	// supervisors, which always declare it (ready once their own start has
+	// completed).
 	Readiness bool `json:"readiness,omitempty" yaml:"readiness,omitempty"`
 	// StartTimeout bounds how long a child that declares readiness may take
 	// to become ready. Only with readiness. Default 1m.

@@ -387,13 +387,19 @@ func (c *checker) child(ch *Child, field, supField *fieldPath, auto sdk.AutoShut
 	}
 	if nested {
 		if ch.Readiness {
-			c.add(c.at(field, "readiness"), "a nested supervisor never signals readiness")
+			c.add(c.at(field, "readiness"), "a nested supervisor always declares readiness (it is ready once its own start has completed): leave it out")
 		}
 		if ch.StaleAfter != nil && *ch.StaleAfter > 0 {
 			c.add(c.at(field, "stale_after"), "a nested supervisor sends no heartbeats")
 		}
-		if ch.StartTimeout != nil && !ch.Readiness {
-			c.add(c.at(field, "start_timeout"), "a nested supervisor never signals readiness")
+		if ch.StopTimeout == nil {
+			// A supervisor's stop is bounded by its own children's stop
+			// timeouts, as OTP gives supervisors infinity: the defaults
+			// and role presets of children do not apply to it.
+			p.spec.StopTimeout = 0
+		}
+		if ch.StartTimeout == nil {
+			p.spec.StartTimeout = 0
 		}
 	}
 	if ch.Significant {
