@@ -247,3 +247,14 @@ children:
 		t.Errorf("report: %+v", rep)
 	}
 }
+
+// failure_limit reaches the spec, and a bad value names the field.
+func TestFailureLimit(t *testing.T) {
+	cfg, err := Load(strings.NewReader("name: r\nchildren:\n  - name: a\n    task: t\n    failure_limit: -1\n  - name: b\n    task: t\n    failure_limit: -5\n"), YAML)
+	if err == nil {
+		err = cfg.Validate(nil)
+	}
+	if err == nil || !strings.Contains(err.Error(), "children[1].failure_limit: must be -1 (no limit), 0 (the default) or positive, not -5") {
+		t.Fatalf("error: %v", err)
+	}
+}

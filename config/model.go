@@ -143,6 +143,10 @@ type Child struct {
 	// and are not restarted, as the supervisor's auto_shutdown says. Only
 	// for transient and temporary children.
 	Significant bool `json:"significant,omitempty" yaml:"significant,omitempty"`
+	// FailureLimit is how many consecutive failures the child may have
+	// before its supervisor gives up, as on a meltdown: 0 or left out
+	// takes the default (10), -1 means no limit. See sdk.Spec.FailureLimit.
+	FailureLimit *int `json:"failure_limit,omitempty" yaml:"failure_limit,omitempty" schema:"minimum=-1,maximum=1000000"`
 }
 
 // Backoff is a child's delay policy between attempts: initial, then

@@ -57,7 +57,7 @@ func TestSchemaCoversModel(t *testing.T) {
 	}
 	wantProps := map[string][]string{
 		"Config":    {"$schema", "name", "strategy", "intensity", "shutdown", "auto_shutdown", "defaults", "children"},
-		"Child":     {"name", "task", "supervisor", "role", "restart", "backoff", "stop_timeout", "readiness", "start_timeout", "depends_on", "stale_after", "significant"},
+		"Child":     {"name", "task", "supervisor", "role", "restart", "backoff", "stop_timeout", "readiness", "start_timeout", "depends_on", "stale_after", "significant", "failure_limit"},
 		"Defaults":  {"role", "restart", "backoff", "stop_timeout", "start_timeout", "stale_after"},
 		"Backoff":   {"initial", "max", "multiplier", "jitter", "reset_after"},
 		"Intensity": {"max_restarts", "period"},

@@ -61,6 +61,9 @@ type inherited struct {
 	stopTimeout, startTimeout, staleAfter from[time.Duration]
 }
 
+// maxFailureLimit bounds failure_limit: a higher one is no limit in effect.
+const maxFailureLimit = 1000000
+
 type checker struct {
 	*problems
 	reg        *Registry
@@ -358,6 +361,16 @@ func (c *checker) child(ch *Child, field, supField *fieldPath, auto sdk.AutoShut
 		DependsOn:    slices.Clone(ch.DependsOn),
 		StaleAfter:   in.staleAfter.v,
 		Significant:  ch.Significant,
+	}
+	if ch.FailureLimit != nil {
+		switch n := *ch.FailureLimit; {
+		case n < -1:
+			c.add(c.at(field, "failure_limit"), "must be -1 (no limit), 0 (the default) or positive, not %d", n)
+		case n > maxFailureLimit:
+			c.add(c.at(field, "failure_limit"), "must be at most %d (%d)", maxFailureLimit, n)
+		default:
+			p.spec.FailureLimit = n
+		}
 	}
 
 	// Checks of the effective values that no single block could make.

@@ -77,16 +77,22 @@ func (r *run) act(c *child, x *classified, d action) {
 		origin := originOf(c.path, x.err)
 		r.beginShutdown(&StopCause{kind: stopShutdown, Cause: CauseFatal, RequestedBy: c.path, Reason: "fatal error from child: " + x.err.Error(), Origin: origin},
 			lifecycle.StateFailed, &FatalError{Child: c.path, Origin: origin, Err: x.err})
-	case actMeltdown:
+	case actMeltdown, actFailureLimit:
 		r.endOwn(c, x)
 		r.releaseStop(c, st)
 		now := time.Now()
 		origin := originOf(c.path, x.err)
-		r.emit(Event{Type: EventMeltdown, Path: r.path, Origin: origin, Err: x.err,
-			Cause: c.path + " exceeded the restart intensity"})
-		r.beginShutdown(&StopCause{kind: stopShutdown, Cause: CauseMeltdown, RequestedBy: r.path, Origin: origin,
-			Reason: fmt.Sprintf("meltdown: more than %d restarts in %s (last: %s)", r.cfg.intensity.MaxRestarts, r.cfg.intensity.Period, c.path)},
-			lifecycle.StateFailed, &MeltdownError{Path: r.path, Restarts: r.window.count(now), Intensity: r.cfg.intensity, Origin: origin})
+		me := &MeltdownError{Path: r.path, Restarts: r.window.count(now), Intensity: r.cfg.intensity, Origin: origin}
+		why := fmt.Sprintf("meltdown: more than %d restarts in %s (last: %s)", r.cfg.intensity.MaxRestarts, r.cfg.intensity.Period, c.path)
+		what := c.path + " exceeded the restart intensity"
+		if d == actFailureLimit {
+			me.Child, me.Failures = c.path, c.backoff.consecutive()
+			what = fmt.Sprintf("%s failed %d times in a row, its failure limit", c.path, me.Failures)
+			why = "meltdown: " + what
+		}
+		r.emit(Event{Type: EventMeltdown, Path: r.path, Origin: origin, Err: x.err, Failures: me.Failures, Cause: what})
+		r.beginShutdown(&StopCause{kind: stopShutdown, Cause: CauseMeltdown, RequestedBy: r.path, Origin: origin, Reason: why},
+			lifecycle.StateFailed, me)
 	case actRestart:
 		r.restart(c, reasonOf(x.kind), "")
 		r.releaseStop(c, st)

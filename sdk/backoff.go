@@ -136,6 +136,15 @@ func (s *backoffState) record(failed bool, ran time.Duration) {
 	}
 }
 
+// after returns the count a failure after an attempt that ran for ran
+// would make, without counting it.
+func (s *backoffState) after(ran time.Duration) int {
+	if rs := s.policy.ResetAfter; rs > 0 && ran >= rs {
+		return 1
+	}
+	return s.n + 1
+}
+
 // next counts a failure after an attempt that ran for ran and returns the
 // delay before the next attempt.
 func (s *backoffState) next(ran time.Duration) time.Duration {

@@ -21,6 +21,9 @@ const (
 	actFatal
 	// actMeltdown: restarting would exceed the restart intensity.
 	actMeltdown
+	// actFailureLimit: the child failed FailureLimit times in a row: the
+	// supervisor gives up, as on a meltdown.
+	actFailureLimit
 	// actRestart: run the child (and its strategy scope) again.
 	actRestart
 )
@@ -28,7 +31,7 @@ const (
 // decide chooses what to do about the exit x of c's live attempt, in this
 // order: the supervisor's own stop; an exit during shutdown; a failed
 // start; ErrFatal; the restart type; a scope restart already under way;
-// the restart intensity. Only a restart
+// the child's failure limit; the restart intensity. Only a restart
 // after a failure is recorded in the intensity window, as OTP counts only
 // restarts.
 func (r *run) decide(c *child, x *classified, now time.Time) action {
@@ -47,6 +50,10 @@ func (r *run) decide(c *child, x *classified, now time.Time) action {
 		// A scope restart already waits for this child: its exit is part
 		// of that one restart, which the intensity counted once.
 		return actRestart
+	case x.kind.Abnormal() && c.spec.FailureLimit > 0 && c.backoff.after(x.ran) >= c.spec.FailureLimit:
+		// A persistent fault, however slowly the backoff lets it loop:
+		// restarting it further is not going to help here.
+		return actFailureLimit
 	case x.kind.Abnormal() && r.window.record(now):
 		return actMeltdown
 	}

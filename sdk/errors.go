@@ -89,12 +89,17 @@ func (e *PanicError) Unwrap() error {
 // ErrorType returns a fixed, low-cardinality name for telemetry (error.type).
 func (e *PanicError) ErrorType() string { return "panic" }
 
-// MeltdownError is returned by a supervisor that gave up. Restarts counts
-// the restarts within the window including the one that was refused.
+// MeltdownError is returned by a supervisor that gave up: its children
+// restarted more often than its [Intensity] allows (Restarts counts the
+// restarts within the window, the refused one included), or one child
+// failed its [Spec.FailureLimit] times in a row (Child and Failures say
+// which and how often).
 type MeltdownError struct {
 	Path      string
 	Restarts  int
 	Intensity Intensity
+	Child     string
+	Failures  int
 	// Origin is the path of the leaf child whose failures began it: the
 	// child that exceeded the intensity, or, when that child is a nested
 	// supervisor that gave up, the origin of its own failure.
@@ -102,6 +107,9 @@ type MeltdownError struct {
 }
 
 func (e *MeltdownError) Error() string {
+	if e.Failures > 0 {
+		return fmt.Sprintf("sdk: supervisor %s: child %s failed %d times in a row, its failure limit (meltdown)", e.Path, e.Child, e.Failures)
+	}
 	return fmt.Sprintf("sdk: supervisor %s: restart %d within %s would exceed the limit of %d (meltdown)",
 		e.Path, e.Restarts, e.Intensity.Period, e.Intensity.MaxRestarts)
 }

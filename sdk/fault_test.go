@@ -151,7 +151,7 @@ func TestFaultSubscriberNeverReads(t *testing.T) {
 		defer sub.Close()
 		nested := newSup(t, "nested")
 		var calls atomic.Int64
-		add(t, nested, sdk.Spec{Name: "crash", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
+		add(t, nested, sdk.Spec{Name: "crash", Backoff: sdk.NoBackoff(), FailureLimit: -1, Service: sdk.ServiceFunc(func(ctx context.Context) error {
 			if calls.Add(1) > 500 {
 				return idle(ctx)
 			}
@@ -159,7 +159,7 @@ func TestFaultSubscriberNeverReads(t *testing.T) {
 			return errBoom
 		})})
 		nested2 := newSup(t, "nested2", sdk.WithIntensity(sdk.Intensity{MaxRestarts: 10000, Period: time.Second}))
-		add(t, nested2, sdk.Spec{Name: "crash", Backoff: sdk.NoBackoff(), Service: failing(500, errBoom, new(atomic.Int64))})
+		add(t, nested2, sdk.Spec{Name: "crash", Backoff: sdk.NoBackoff(), FailureLimit: -1, Service: failing(500, errBoom, new(atomic.Int64))})
 		add(t, s, sdk.Spec{Name: "a", Service: idleService}, sdk.Spec{Name: "nested", Service: nested2})
 		startSup(t, s)
 		time.Sleep(time.Second)
@@ -640,7 +640,7 @@ func TestFaultAbandonedChildRunsAgainBug(t *testing.T) {
 				return errBoom
 			})})
 		root := newSup(t, "root", sdk.WithIntensity(sdk.Intensity{MaxRestarts: 1000, Period: time.Second}))
-		add(t, root, sdk.Spec{Name: "sub", Service: sub,
+		add(t, root, sdk.Spec{Name: "sub", Service: sub, FailureLimit: -1,
 			Backoff: &sdk.Backoff{Initial: 10 * time.Millisecond, Max: 10 * time.Millisecond, Multiplier: 1}})
 		require.NoError(t, root.Start(context.Background()))
 		time.Sleep(200 * time.Millisecond)

@@ -137,7 +137,7 @@ func TestIntensityWindowSlides(t *testing.T) {
 		rec := newRecorder()
 		s := newSup(t, "r", sdk.WithEventHook(rec.hook), sdk.WithIntensity(sdk.Intensity{MaxRestarts: 3, Period: 10 * time.Second}))
 		var calls atomic.Int64
-		add(t, s, sdk.Spec{Name: "c", Backoff: &sdk.Backoff{Initial: 3400 * time.Millisecond, Max: 3400 * time.Millisecond, Multiplier: 1},
+		add(t, s, sdk.Spec{Name: "c", FailureLimit: -1, Backoff: &sdk.Backoff{Initial: 3400 * time.Millisecond, Max: 3400 * time.Millisecond, Multiplier: 1},
 			Service: sdk.ServiceFunc(func(context.Context) error { calls.Add(1); return errBoom })})
 		sv := serve(t, s)
 		time.Sleep(time.Minute)
@@ -359,5 +359,39 @@ func TestSignificantChildren(t *testing.T) {
 			require.Equal(t, lifecycle.StateCompleted, rec.ended()["/r/plain"])
 			require.NoError(t, sv.stop())
 		})
+	})
+}
+
+// Under the defaults, a child that keeps failing escalates in bounded
+// time: its supervisor gives up after the child's tenth failure in a row,
+// however slowly its backoff lets it loop, and the parent sees one failure
+// of the subtree. (With the default intensity and role backoffs, such a
+// child used to loop for ever at its maximum backoff.) FailureLimit -1
+// keeps the old behaviour.
+func TestPersistentFaultEscalates(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := newSup(t, "r")
+		add(t, s, sdk.Spec{Name: "db", Role: sdk.RoleService, Service: sdk.ServiceFunc(func(context.Context) error { return errBoom })})
+		begin := time.Now()
+		err := serve(t, s).wait()
+		took := time.Since(begin)
+		var me *sdk.MeltdownError
+		require.ErrorAs(t, err, &me)
+		require.Equal(t, "/r/db", me.Child)
+		require.Equal(t, 10, me.Failures)
+		require.Contains(t, err.Error(), "child /r/db failed 10 times in a row")
+		// The service role's backoff: 100ms doubling to 10s, jittered down
+		// to half: at most 0.1+0.2+...+6.4+10+10 = 32.7s, at least half.
+		require.LessOrEqual(t, took, 33*time.Second)
+		require.GreaterOrEqual(t, took, 16*time.Second)
+
+		patient := newSup(t, "p")
+		var calls atomic.Int64
+		add(t, patient, sdk.Spec{Name: "db", Role: sdk.RoleService, FailureLimit: -1, Service: failing(1<<30, errBoom, &calls)})
+		sv := serve(t, patient)
+		time.Sleep(5 * time.Minute)
+		ok, _ := sv.returned()
+		require.False(t, ok, "no limit: it keeps trying")
+		require.Greater(t, calls.Load(), int64(30))
 	})
 }

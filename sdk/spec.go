@@ -72,6 +72,15 @@ type Spec struct {
 	// service may briefly run at once: set it only for services for which
 	// that is safe. Shutdown and Remove abandon a stuck attempt either way.
 	ReplaceStuck bool
+	// FailureLimit is how many consecutive failures (errors, panics,
+	// missed heartbeats, with no stable run between them: see
+	// Backoff.ResetAfter) the supervisor tolerates from this child before
+	// it gives up, as on a meltdown, so that the fault escalates to its
+	// parent. The restart intensity catches failures that come fast; this
+	// limit catches a fault that persists however slowly the backoff lets
+	// it loop. 0 takes the role's (10: at most a few minutes of failing
+	// under any role's backoff); negative means no limit.
+	FailureLimit int
 }
 
 // NoBackoff returns a policy that restarts a child immediately after each
@@ -163,6 +172,12 @@ func (s Spec) normalize() (Spec, error) {
 		if s.StopTimeout == 0 && !nested {
 			s.StopTimeout = d.stopTimeout
 		}
+		switch {
+		case s.FailureLimit == 0:
+			s.FailureLimit = defaultFailureLimit
+		case s.FailureLimit < 0:
+			s.FailureLimit = 0 // no limit
+		}
 	}
 	if s.Readiness && s.StartTimeout == 0 && !nested {
 		s.StartTimeout = time.Minute
@@ -172,6 +187,11 @@ func (s Spec) normalize() (Spec, error) {
 	}
 	return s, nil
 }
+
+// defaultFailureLimit is every role's failure limit: with the role
+// backoffs (at most 30s between attempts) a child that keeps failing gives
+// up within about three minutes.
+const defaultFailureLimit = 10
 
 // maxDependsOn bounds a child's dependency list.
 const maxDependsOn = 1024

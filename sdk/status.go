@@ -15,7 +15,10 @@ type Status struct {
 	// started.
 	Health lifecycle.Health `json:"health,omitzero"`
 	// Ready reports that the start has completed and every child that
-	// declares readiness is ready now, in this supervisor and below.
+	// declares readiness (nested supervisors included) is ready now, in
+	// this supervisor and below: one that failed for good counts as not
+	// ready; one that completed or was removed, stopped or paused does not
+	// count.
 	Ready    bool          `json:"ready"`
 	Children []ChildStatus `json:"children"`
 }
@@ -88,8 +91,8 @@ func (s *Supervisor) Status(ctx context.Context) (Status, error) {
 			st.Children[i].Supervisor = &nested
 			// A nested supervisor that should be running counts like a
 			// readiness child: the tree is ready only when it is.
-			if cs := st.Children[i]; !cs.Paused && !lifecycle.KindChild.Terminal(cs.State) {
-				st.Ready = st.Ready && nested.Ready
+			if cs := st.Children[i]; !cs.Paused && (!lifecycle.KindChild.Terminal(cs.State) || cs.State == lifecycle.StateFailed) {
+				st.Ready = st.Ready && nested.Ready && cs.State != lifecycle.StateFailed
 			}
 		}
 	}
@@ -138,7 +141,10 @@ func (r *run) status() Status {
 		if nestedSupervisor(c.spec.Service) != nil {
 			cs.Supervisor = &Status{Path: c.path}
 		}
-		if c.spec.Readiness && !c.ended() && !cs.Paused && !cs.Ready {
+		// A child that declares readiness counts until it is ready, and for
+		// good once it has failed; one that completed or was stopped on
+		// purpose does not.
+		if c.spec.Readiness && !cs.Paused && !cs.Ready && (!c.ended() || h.State == lifecycle.StateFailed) {
 			st.Ready = false
 		}
 		st.Children = append(st.Children, cs)

@@ -263,3 +263,31 @@ func TestStatusContextBoundsWait(t *testing.T) {
 		close(unblock)
 	})
 }
+
+// A child that declares readiness and has failed for good makes the tree
+// not ready, in a subtree too. (Status.Ready, and /readyz with it, said
+// ready once such a child had ended.)
+func TestReadyCountsFailedReadinessChildren(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		root, sub := newSup(t, "root"), newSup(t, "sub")
+		add(t, sub, sdk.Spec{Name: "db", Readiness: true, Restart: sdk.Temporary, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+			_ = sdk.Ready(ctx)
+			time.Sleep(time.Second)
+			return errors.New("disk gone")
+		})}, sdk.Spec{Name: "done", Readiness: true, Restart: sdk.Transient, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+			_ = sdk.Ready(ctx)
+			return nil // completed: it does not count
+		})})
+		add(t, root, sdk.Spec{Name: "sub", Service: sub})
+		startSup(t, root)
+		st, err := root.Status(context.Background())
+		require.NoError(t, err)
+		require.True(t, st.Ready)
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		st, err = root.Status(context.Background())
+		require.NoError(t, err)
+		require.False(t, st.Ready, "db failed for good")
+		require.False(t, st.Children[0].Supervisor.Ready)
+	})
+}
