@@ -105,13 +105,13 @@ func startOursWith(tb testing.TB, children []*child, closeSup bool, release func
 		tb.Fatal(err)
 	}
 	for _, c := range children {
-		err := sup.Add(sdk.Spec{
+		err := sup.Add(context.Background(), sdk.Spec{
 			Name:        c.name,
 			Service:     sdk.ServiceFunc(c.fn),
 			Restart:     sdk.Permanent,
 			Backoff:     sdk.NoBackoff(),
 			StopTimeout: stopTimeout,
-		})
+		}, "test", "declared by the test")
 		if err != nil {
 			tb.Fatal(err)
 		}

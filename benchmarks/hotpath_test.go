@@ -117,7 +117,7 @@ func BenchmarkSupervisorHealth(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := sup.Add(sdk.Spec{Name: "c", Service: sdk.ServiceFunc(idle.children[0].fn)}); err != nil {
+	if err := sup.Add(context.Background(), sdk.Spec{Name: "c", Service: sdk.ServiceFunc(idle.children[0].fn)}, "test", "declared by the test"); err != nil {
 		b.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -171,7 +171,7 @@ func BenchmarkRestartObserver(b *testing.B) {
 			b.Fatal(err)
 		}
 		c := loop.child()
-		if err := sup.Add(sdk.Spec{Name: c.name, Service: sdk.ServiceFunc(c.fn), Restart: sdk.Permanent, Backoff: sdk.NoBackoff(), StopTimeout: stopTimeout}); err != nil {
+		if err := sup.Add(context.Background(), sdk.Spec{Name: c.name, Service: sdk.ServiceFunc(c.fn), Restart: sdk.Permanent, Backoff: sdk.NoBackoff(), StopTimeout: stopTimeout}, "test", "declared by the test"); err != nil {
 			b.Fatal(err)
 		}
 		sub := sup.Subscribe(1024)

@@ -113,7 +113,7 @@ func (b *builder) supervisor(p *supPlan, path string, extra []sdk.Option) *sdk.S
 			}
 			spec.Service = svc
 		}
-		if err := sup.Add(spec); err != nil {
+		if err := sup.Add(context.Background(), spec, "config", "declared in the configuration"); err != nil {
 			b.sdkProblem(c.field, "task", err)
 		}
 	}

@@ -60,22 +60,22 @@ func exported(t *testing.T) (map[string]*dto.MetricFamily, string) {
 	fast := &sdk.Backoff{Initial: time.Millisecond, Max: time.Millisecond, Multiplier: 1}
 	var flaky int
 	for _, err := range []error{
-		sub.Add(sdk.Spec{Name: "x", Restart: sdk.Transient, Backoff: fast, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+		sub.Add(context.Background(), sdk.Spec{Name: "x", Restart: sdk.Transient, Backoff: fast, Service: sdk.ServiceFunc(func(ctx context.Context) error {
 			return errors.New("boom") // the first restart melts sub down
-		})}),
-		root.Add(sdk.Spec{Name: "flaky", Backoff: fast, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+		})}, "test", "declared by the test"),
+		root.Add(context.Background(), sdk.Spec{Name: "flaky", Backoff: fast, Service: sdk.ServiceFunc(func(ctx context.Context) error {
 			if flaky++; flaky <= 2 {
 				return errors.New("not yet")
 			}
 			<-ctx.Done()
 			return nil
-		})}),
-		root.Add(sdk.Spec{Name: "sub", Restart: sdk.Temporary, Service: sub}),
-		root.Add(sdk.Spec{Name: "stuck", StopTimeout: 10 * time.Millisecond, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+		})}, "test", "declared by the test"),
+		root.Add(context.Background(), sdk.Spec{Name: "sub", Restart: sdk.Temporary, Service: sub}, "test", "declared by the test"),
+		root.Add(context.Background(), sdk.Spec{Name: "stuck", StopTimeout: 10 * time.Millisecond, Service: sdk.ServiceFunc(func(ctx context.Context) error {
 			defer stuck.Done()
 			<-release // ignores its context: abandoned at shutdown
 			return nil
-		})}),
+		})}, "test", "declared by the test"),
 	} {
 		if err != nil {
 			t.Fatal(err)

@@ -184,7 +184,7 @@ func TestJaegerRestartEpisode(t *testing.T) {
 		t.Fatal(err)
 	}
 	var runs atomic.Int32
-	if err := root.Add(sdk.Spec{
+	if err := root.Add(context.Background(), sdk.Spec{
 		Name:    "flaky",
 		Backoff: &sdk.Backoff{Initial: 20 * time.Millisecond, Max: 20 * time.Millisecond, Multiplier: 1},
 		Service: sdk.ServiceFunc(func(ctx context.Context) error {
@@ -194,7 +194,7 @@ func TestJaegerRestartEpisode(t *testing.T) {
 			<-ctx.Done()
 			return nil
 		}),
-	}); err != nil {
+	}, "test", "declared by the test"); err != nil {
 		t.Fatal(err)
 	}
 	if err := root.Start(ctx); err != nil {

@@ -68,13 +68,13 @@ func exportEpisode(t *testing.T) {
 		t.Fatal(err)
 	}
 	var runs atomic.Int32
-	if err := root.Add(sdk.Spec{Name: "flaky", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
+	if err := root.Add(context.Background(), sdk.Spec{Name: "flaky", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
 		if runs.Add(1) == 1 {
 			return errors.New("not yet")
 		}
 		<-ctx.Done()
 		return nil
-	})}); err != nil {
+	})}, "test", "declared by the test"); err != nil {
 		t.Fatal(err)
 	}
 	if err := root.Start(ctx); err != nil {

@@ -95,7 +95,7 @@ func TestPrometheusChildFailedAlert(t *testing.T) {
 			}
 		})},
 	} {
-		if err := root.Add(spec); err != nil {
+		if err := root.Add(context.Background(), spec, "test", "declared by the test"); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -113,7 +113,7 @@ func TestAdapterRealSupervisor(t *testing.T) {
 			t.Fatal(err)
 		}
 		attempt := 0
-		err = root.Add(sdk.Spec{
+		err = root.Add(context.Background(), sdk.Spec{
 			Name:    "flaky",
 			Restart: sdk.Transient,
 			Backoff: &sdk.Backoff{Initial: 10 * time.Millisecond, Max: 10 * time.Millisecond, Multiplier: 1},
@@ -128,7 +128,7 @@ func TestAdapterRealSupervisor(t *testing.T) {
 				<-ctx.Done()
 				return ctx.Err()
 			}),
-		})
+		}, "test", "declared by the test")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -225,7 +225,7 @@ func TestAdapterSiblingRestart(t *testing.T) {
 				return nil
 			})},
 		} {
-			if err := root.Add(spec); err != nil {
+			if err := root.Add(context.Background(), spec, "test", "declared by the test"); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -38,14 +38,14 @@ func ExampleNew() {
 		return
 	}
 	failed := false
-	err = root.Add(sdk.Spec{Name: "worker", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
+	err = root.Add(context.Background(), sdk.Spec{Name: "worker", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
 		if !failed {
 			failed = true
 			return errors.New("connection refused")
 		}
 		<-ctx.Done()
 		return nil
-	})})
+	})}, "test", "declared by the test")
 	if err != nil {
 		fmt.Println(err)
 		return

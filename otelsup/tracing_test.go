@@ -215,7 +215,7 @@ func TestSpansAttemptsStartShutdown(t *testing.T) {
 			t.Fatal(err)
 		}
 		attempt := 0
-		if err := root.Add(sdk.Spec{
+		if err := root.Add(context.Background(), sdk.Spec{
 			Name:    "flaky",
 			Restart: sdk.Transient,
 			Backoff: &sdk.Backoff{Initial: 10 * time.Millisecond, Max: 10 * time.Millisecond, Multiplier: 1},
@@ -230,7 +230,7 @@ func TestSpansAttemptsStartShutdown(t *testing.T) {
 				<-ctx.Done()
 				return ctx.Err()
 			}),
-		}); err != nil {
+		}, "test", "declared by the test"); err != nil {
 			t.Fatal(err)
 		}
 		serve(t, root, func() {
@@ -335,7 +335,7 @@ func TestSpansStaleChild(t *testing.T) {
 			t.Fatal(err)
 		}
 		attempt := 0
-		if err := root.Add(sdk.Spec{Name: "beat", StaleAfter: time.Second, Backoff: sdk.NoBackoff(), StopTimeout: time.Second,
+		if err := root.Add(context.Background(), sdk.Spec{Name: "beat", StaleAfter: time.Second, Backoff: sdk.NoBackoff(), StopTimeout: time.Second,
 			Service: sdk.ServiceFunc(func(ctx context.Context) error {
 				attempt++
 				if attempt == 1 {
@@ -345,7 +345,7 @@ func TestSpansStaleChild(t *testing.T) {
 				}
 				<-ctx.Done()
 				return nil
-			})}); err != nil {
+			})}, "test", "declared by the test"); err != nil {
 			t.Fatal(err)
 		}
 		serve(t, root, func() { <-second })
@@ -381,13 +381,13 @@ func TestSpansAbandoned(t *testing.T) {
 		}
 		release := make(chan struct{})
 		for _, name := range []string{"stuck", "fine"} {
-			if err := root.Add(sdk.Spec{Name: name, StopTimeout: 2 * time.Second, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+			if err := root.Add(context.Background(), sdk.Spec{Name: name, StopTimeout: 2 * time.Second, Service: sdk.ServiceFunc(func(ctx context.Context) error {
 				<-ctx.Done()
 				if name == "stuck" {
 					<-release
 				}
 				return nil
-			})}); err != nil {
+			})}, "test", "declared by the test"); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -451,7 +451,7 @@ func TestSpansCommands(t *testing.T) {
 				return nil
 			})},
 		} {
-			if err := root.Add(spec); err != nil {
+			if err := root.Add(context.Background(), spec, "test", "declared by the test"); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -545,9 +545,9 @@ func TestSpansStartFailure(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := root.Add(sdk.Spec{Name: "db", Readiness: true, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+		if err := root.Add(context.Background(), sdk.Spec{Name: "db", Readiness: true, Service: sdk.ServiceFunc(func(ctx context.Context) error {
 			return errors.New("no disk")
-		})}); err != nil {
+		})}, "test", "declared by the test"); err != nil {
 			t.Fatal(err)
 		}
 		var se *sdk.StartError
@@ -586,7 +586,7 @@ func TestSpansNestedMeltdown(t *testing.T) {
 			t.Fatal(err)
 		}
 		failed := false
-		if err := sub.Add(sdk.Spec{Name: "x", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
+		if err := sub.Add(context.Background(), sdk.Spec{Name: "x", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
 			if !failed {
 				failed = true
 				time.Sleep(time.Second)
@@ -594,10 +594,10 @@ func TestSpansNestedMeltdown(t *testing.T) {
 			}
 			<-ctx.Done()
 			return nil
-		})}); err != nil {
+		})}, "test", "declared by the test"); err != nil {
 			t.Fatal(err)
 		}
-		if err := root.Add(sdk.Spec{Name: "sub", Backoff: sdk.NoBackoff(), Service: sub}); err != nil {
+		if err := root.Add(context.Background(), sdk.Spec{Name: "sub", Backoff: sdk.NoBackoff(), Service: sub}, "test", "declared by the test"); err != nil {
 			t.Fatal(err)
 		}
 		serve(t, root, func() { time.Sleep(2 * time.Second) })
@@ -666,7 +666,7 @@ func TestSpansSiblingRestart(t *testing.T) {
 			})},
 			{Name: "b", Service: sdk.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil })},
 		} {
-			if err := root.Add(spec); err != nil {
+			if err := root.Add(context.Background(), spec, "test", "declared by the test"); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -694,7 +694,7 @@ func TestCloseEndsOpenSpans(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := root.Add(sdk.Spec{Name: "w", Service: sdk.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil })}); err != nil {
+		if err := root.Add(context.Background(), sdk.Spec{Name: "w", Service: sdk.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil })}, "test", "declared by the test"); err != nil {
 			t.Fatal(err)
 		}
 		if err := root.Start(context.Background()); err != nil {
@@ -806,7 +806,7 @@ func TestSpansShutdownCause(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := root.Add(tc.spec); err != nil {
+				if err := root.Add(context.Background(), tc.spec, "test", "declared by the test"); err != nil {
 					t.Fatal(err)
 				}
 				if err := root.Start(context.Background()); err != nil {
@@ -851,11 +851,11 @@ func TestSpansCommandDoneMatching(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := root.Add(sdk.Spec{Name: "w", StopTimeout: 5 * time.Second, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+		if err := root.Add(context.Background(), sdk.Spec{Name: "w", StopTimeout: 5 * time.Second, Service: sdk.ServiceFunc(func(ctx context.Context) error {
 			<-ctx.Done()
 			time.Sleep(time.Second) // a slow stop
 			return nil
-		})}); err != nil {
+		})}, "test", "declared by the test"); err != nil {
 			t.Fatal(err)
 		}
 		ctx := context.Background()

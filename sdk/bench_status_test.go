@@ -26,7 +26,7 @@ func benchTree(b *testing.B, n int, opts ...sdk.Option) *sdk.Supervisor {
 		return nil
 	})
 	for i := range n {
-		if err := s.Add(sdk.Spec{Name: fmt.Sprintf("c%d", i), Service: svc}); err != nil {
+		if err := s.Add(context.Background(), sdk.Spec{Name: fmt.Sprintf("c%d", i), Service: svc}, "test", "declared by the test"); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -48,17 +48,17 @@ func BenchmarkRestartLatency(b *testing.B) {
 			var started sync.WaitGroup
 			started.Add(siblings + 1)
 			for i := range siblings {
-				require.NoError(b, s.Add(sdk.Spec{Name: fmt.Sprintf("idle-%d", i), Service: sdk.ServiceFunc(func(ctx context.Context) error {
+				require.NoError(b, s.Add(context.Background(), sdk.Spec{Name: fmt.Sprintf("idle-%d", i), Service: sdk.ServiceFunc(func(ctx context.Context) error {
 					started.Done()
 					<-ctx.Done()
 					return nil
-				})}))
+				})}, "test", "declared by the test"))
 			}
 			begin, done := make(chan struct{}), make(chan struct{})
 			errCrash := errors.New("crash")
 			target := int64(b.N) + 1 // the first attempt plus b.N restarts
 			var calls atomic.Int64
-			require.NoError(b, s.Add(sdk.Spec{Name: "crasher", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
+			require.NoError(b, s.Add(context.Background(), sdk.Spec{Name: "crasher", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
 				switch n := calls.Add(1); {
 				case n == 1:
 					started.Done()
@@ -69,7 +69,7 @@ func BenchmarkRestartLatency(b *testing.B) {
 					return nil
 				}
 				return errCrash
-			})}))
+			})}, "test", "declared by the test"))
 
 			ctx, cancel := context.WithCancel(context.Background())
 			served := make(chan error, 1)
@@ -120,7 +120,7 @@ func BenchmarkStartStop(b *testing.B) {
 					b.Fatal(err)
 				}
 				for _, name := range names {
-					if err := s.Add(sdk.Spec{Name: name, Service: idleSvc}); err != nil {
+					if err := s.Add(context.Background(), sdk.Spec{Name: name, Service: idleSvc}, "test", "declared by the test"); err != nil {
 						b.Fatal(err)
 					}
 				}

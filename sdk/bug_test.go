@@ -18,7 +18,7 @@ func TestIllegalTransitionIsABug(t *testing.T) {
 		n := len(Bugs())
 		s, err := New("r")
 		require.NoError(t, err)
-		require.NoError(t, s.Add(Spec{Name: "a", Service: ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil })}))
+		require.NoError(t, s.Add(context.Background(), Spec{Name: "a", Service: ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil })}, "test", "declared by the test"))
 		r, err := s.begin(context.Background())
 		require.NoError(t, err)
 		r.startChildren()

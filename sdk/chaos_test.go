@@ -313,7 +313,7 @@ func chaosLateCommands(t *testing.T, root *sdk.Supervisor, tree *chaosTree) int 
 			cmdErr(root.Restart(ctx, name, "late-op", "after shutdown")),
 			cmdErr(root.Pause(ctx, name, "late-op", "after shutdown")),
 			cmdErr(root.Remove(ctx, name, "late-op", "after shutdown")),
-			root.Add(sdk.Spec{Name: "late-" + name, Service: sdk.ServiceFunc(idle)}),
+			root.Add(context.Background(), sdk.Spec{Name: "late-" + name, Service: sdk.ServiceFunc(idle)}, "test", "declared by the test"),
 		}
 		took := time.Since(begin)
 		cancel()
@@ -614,11 +614,11 @@ func buildChaosTree(t *testing.T, cfg chaosConfig, env *chaosEnv, stats *chaosSt
 		tree.permanent = append(tree.permanent, nil)
 		for j := range cfg.perSubtree {
 			spec := tree.newSpec(r, cfg, env, i, fmt.Sprintf("c%03d", j), strategy)
-			must(s.Add(spec))
+			must(s.Add(context.Background(), spec, "test", "declared by the test"))
 			tree.declared++
 		}
-		must(root.Add(sdk.Spec{Name: name, Service: s, StopTimeout: 10 * time.Second,
-			Backoff: &sdk.Backoff{Initial: 5 * time.Millisecond, Max: 50 * time.Millisecond, Multiplier: 2, Jitter: sdk.JitterFull}}))
+		must(root.Add(context.Background(), sdk.Spec{Name: name, Service: s, StopTimeout: 10 * time.Second,
+			Backoff: &sdk.Backoff{Initial: 5 * time.Millisecond, Max: 50 * time.Millisecond, Multiplier: 2, Jitter: sdk.JitterFull}}, "test", "declared by the test"))
 	}
 
 	pool, err := sdk.NewPool("pool", sdk.Spec{Name: "job", Restart: sdk.Transient, StopTimeout: 100 * time.Millisecond,
@@ -626,11 +626,11 @@ func buildChaosTree(t *testing.T, cfg chaosConfig, env *chaosEnv, stats *chaosSt
 		sdk.WithIntensity(sdk.Intensity{MaxRestarts: 10000, Period: time.Second}), sdk.WithShutdownOrder(sdk.StopAllAtOnce))
 	must(err)
 	tree.pool = pool
-	must(root.Add(sdk.Spec{Name: "pool", Service: pool, StopTimeout: 10 * time.Second}))
+	must(root.Add(context.Background(), sdk.Spec{Name: "pool", Service: pool, StopTimeout: 10 * time.Second}, "test", "declared by the test"))
 
 	for i := range 2 {
 		name := fmt.Sprintf("stuck-%d", i+1)
-		must(root.Add(sdk.Spec{Name: name, StopTimeout: time.Hour, Service: &chaosLeaf{kind: kHang, env: env}}))
+		must(root.Add(context.Background(), sdk.Spec{Name: name, StopTimeout: time.Hour, Service: &chaosLeaf{kind: kHang, env: env}}, "test", "declared by the test"))
 		tree.stuck = append(tree.stuck, "/chaos/"+name)
 	}
 	return tree
@@ -699,7 +699,7 @@ func (tr *chaosTree) meltdownSupervisor(r *rand.Rand, env *chaosEnv, sub int, na
 		{Name: "slow", StopTimeout: time.Second, Service: &chaosLeaf{kind: kSlowStop, seed: r.Uint64(), env: env}},
 	}
 	for _, sp := range specs {
-		if err := s.Add(sp); err != nil {
+		if err := s.Add(context.Background(), sp, "test", "declared by the test"); err != nil {
 			panic(err)
 		}
 	}
@@ -729,7 +729,7 @@ func (tr *chaosTree) feedPool(cfg chaosConfig, env *chaosEnv, stop <-chan struct
 		if kind == kHang {
 			leaf.failFor = 0
 		}
-		if _, err := tr.pool.Start(leaf); err == nil {
+		if _, err := tr.pool.Start(context.Background(), "", leaf, "test", "started by the test"); err == nil {
 			ops.pooled.Add(1)
 		} else if !errors.Is(err, sdk.ErrSupervisorDone) {
 			ops.unexpectedErr(fmt.Errorf("pool.Start: %w", err))
@@ -887,7 +887,7 @@ func (o *chaosOps) run(tree *chaosTree, cfg chaosConfig, env *chaosEnv, g int, s
 			tree.record(ctx, o, "resume", tree.subs[p.sub].Path()+"/"+p.name, cmdErr(tree.subs[p.sub].Resume(ctx, p.name, "chaos-op", "resume")))
 		case x < 99:
 			spec := tree.newSpec(r, cfg, env, i, fmt.Sprintf("add-%d-%d", g, n), tree.strategyOf(i))
-			err := s.Add(spec)
+			err := s.Add(context.Background(), spec, "test", "declared by the test")
 			switch {
 			case err == nil:
 				o.added.Add(1)

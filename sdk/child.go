@@ -50,6 +50,8 @@ type child struct {
 	lastPanic  *PanicError
 	outcome    StopOutcome
 	stopWaited time.Duration
+	// pausedBy is who paused the child and why, while it is paused.
+	pausedBy audit
 	// stuck is the runner of an abandoned attempt, which may still be
 	// inside Serve: the same service must not run twice at once unless
 	// the spec allows it (ReplaceStuck).

@@ -319,7 +319,7 @@ func TestRemoveCommand(t *testing.T) {
 			require.Equal(t, []string{"/r/a"}, listed(t, s))
 			require.ErrorIs(t, cmdErr(s.Restart(context.Background(), "c", "alice", "back?")), sdk.ErrUnknownChild)
 
-			require.NoError(t, s.Add(c.spec()), "the name is free again")
+			require.NoError(t, s.Add(context.Background(), c.spec(), "test", "declared by the test"), "the name is free again")
 			synctest.Wait()
 			require.Equal(t, 2, log.of("c"))
 			require.Equal(t, []string{"/r/a", "/r/c"}, listed(t, s))

@@ -30,7 +30,7 @@ func ExampleNew() {
 		panic(err)
 	}
 	failures := 0 // attempts of one child run one after another
-	err = sup.Add(sdk.Spec{
+	err = sup.Add(context.Background(), sdk.Spec{
 		Name:    "flaky",
 		Restart: sdk.Transient,
 		Backoff: sdk.NoBackoff(),
@@ -41,7 +41,7 @@ func ExampleNew() {
 			}
 			return nil // done: a transient child that returns nil is not restarted
 		}),
-	})
+	}, "test", "declared by the test")
 	if err != nil {
 		panic(err)
 	}
@@ -107,7 +107,7 @@ func ExampleSpec_restartTypes() {
 			if rt == sdk.Custom {
 				spec.RestartIf = func(e sdk.Exit) bool { return errors.Is(e.Err, errRetryable) }
 			}
-			if err := sup.Add(spec); err != nil {
+			if err := sup.Add(context.Background(), spec, "test", "declared by the test"); err != nil {
 				panic(err)
 			}
 		}
@@ -153,14 +153,14 @@ func strategyDemo(strategy sdk.Strategy) {
 	}))
 	for _, name := range []string{"a", "b", "c"} {
 		calls := 0
-		_ = sup.Add(sdk.Spec{Name: name, Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
+		_ = sup.Add(context.Background(), sdk.Spec{Name: name, Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
 			calls++
 			if name == "b" && calls == 1 {
 				return errors.New("lost connection")
 			}
 			<-ctx.Done()
 			return nil
-		})})
+		})}, "test", "declared by the test")
 	}
 	fmt.Println("serve:", sup.Serve(ctx))
 }
@@ -211,10 +211,10 @@ func ExampleSupervisor_tree() {
 		}
 	}))
 	db, _ := sdk.New("db", once)
-	_ = db.Add(sdk.Spec{Name: "worker", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(context.Context) error {
+	_ = db.Add(context.Background(), sdk.Spec{Name: "worker", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(context.Context) error {
 		return errors.New("connection refused")
-	})})
-	_ = root.Add(sdk.Spec{Name: "db", Backoff: sdk.NoBackoff(), Service: db})
+	})}, "test", "declared by the test")
+	_ = root.Add(context.Background(), sdk.Spec{Name: "db", Backoff: sdk.NoBackoff(), Service: db}, "test", "declared by the test")
 
 	err := root.Serve(context.Background())
 	fmt.Println("serve:", err)

@@ -607,7 +607,7 @@ func TestFaultPoolForgetsAbandonedChildBug(t *testing.T) {
 		s := pool.Supervisor()
 		require.NoError(t, s.Start(context.Background()))
 		x := newStubborn(t)
-		path, err := pool.Start(x)
+		path, err := pool.Start(context.Background(), "", x, "test", "started by the test")
 		require.NoError(t, err)
 		<-x.started
 		err = cmdErr(s.Restart(context.Background(), "w-1", "alice", "roll"))
@@ -713,15 +713,15 @@ func pauseEndedScenario(nested bool) {
 	if err != nil {
 		panic(err)
 	}
-	_ = target.Add(sdk.Spec{Name: "once", Restart: sdk.Temporary, Service: sdk.ServiceFunc(func(context.Context) error {
+	_ = target.Add(context.Background(), sdk.Spec{Name: "once", Restart: sdk.Temporary, Service: sdk.ServiceFunc(func(context.Context) error {
 		calls.Add(1)
 		return nil
-	})})
-	_ = target.Add(sdk.Spec{Name: "keep", Service: idleService})
+	})}, "test", "declared by the test")
+	_ = target.Add(context.Background(), sdk.Spec{Name: "keep", Service: idleService}, "test", "declared by the test")
 	top := target
 	if nested {
 		top, _ = sdk.New("root")
-		_ = top.Add(sdk.Spec{Name: "r", Service: target})
+		_ = top.Add(context.Background(), sdk.Spec{Name: "r", Service: target}, "test", "declared by the test")
 	}
 	if err := top.Start(context.Background()); err != nil {
 		panic(err)

@@ -236,7 +236,7 @@ func newSup(t testing.TB, name string, opts ...sdk.Option) *sdk.Supervisor {
 func add(t testing.TB, s *sdk.Supervisor, specs ...sdk.Spec) {
 	t.Helper()
 	for _, spec := range specs {
-		require.NoError(t, s.Add(spec), "add %s", spec.Name)
+		require.NoError(t, s.Add(context.Background(), spec, "test", "declared by the test"), "add %s", spec.Name)
 	}
 }
 

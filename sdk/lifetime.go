@@ -64,10 +64,14 @@ func (s *Supervisor) begin(ctx context.Context) (*run, error) {
 	s.run = r
 	s.last.Store(r)
 	specs := s.specs
+	audits := make([]audit, len(specs))
+	for i := range specs {
+		audits[i] = s.names[specs[i].Name]
+	}
 	s.mu.Unlock()
 
 	for i := range specs {
-		c, err := r.declare(specs[i])
+		c, err := r.declare(specs[i], audits[i])
 		if err != nil {
 			r.finish()
 			return nil, err
@@ -78,7 +82,7 @@ func (s *Supervisor) begin(ctx context.Context) (*run, error) {
 }
 
 // declare creates the loop's record of a child, and its lifecycle.
-func (r *run) declare(spec Spec) (*child, error) {
+func (r *run) declare(spec Spec, by audit) (*child, error) {
 	path := r.path + "/" + spec.Name
 	lc, err := lifecycle.New(lifecycle.KindChild, path, r.mopts...)
 	if err != nil {
@@ -90,7 +94,7 @@ func (r *run) declare(spec Spec) (*child, error) {
 	r.children = append(r.children, c)
 	r.byName[spec.Name] = c
 	r.pendingN++ // a new lifecycle is starting
-	r.emit(Event{Type: EventChildAdded, Path: path, To: lifecycle.StateStarting})
+	r.emit(Event{Type: EventChildAdded, Path: path, To: lifecycle.StateStarting, RequestedBy: by.by, Cause: by.reason})
 	return c, nil
 }
 
@@ -203,13 +207,16 @@ func (r *run) onAdd(req *addRequest) error {
 			return &SpecError{Child: spec.Name, Field: fmt.Sprintf("DependsOn[%d]", i), Problem: fmt.Sprintf("%s is not a sibling", quoteName(d))}
 		}
 	}
-	c, err := r.declare(spec)
+	if max := r.cfg.maxChildren; max > 0 && len(r.children) >= max {
+		return fmt.Errorf("%w: %s has %d, its limit (adding %s)", ErrTooManyChildren, r.path, max, quoteName(spec.Name))
+	}
+	c, err := r.declare(spec, audit{req.by, req.reason})
 	if err != nil {
 		return err
 	}
 	r.s.mu.Lock()
 	r.s.specs = append(r.s.specs, spec)
-	r.s.names[spec.Name] = struct{}{}
+	r.s.names[spec.Name] = audit{req.by, req.reason}
 	r.s.mu.Unlock()
 	r.launchWhenDepsUp(c, "added")
 	return nil

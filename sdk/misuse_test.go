@@ -47,7 +47,7 @@ func TestCloseWithAbandonedNestedSupervisor(t *testing.T) {
 		pool, err := sdk.NewPool("pool", sdk.Spec{Name: "job", Restart: sdk.Temporary, StopTimeout: time.Hour})
 		require.NoError(t, err)
 		stuck := newStubborn(t)
-		_, err = pool.Start(stuck)
+		_, err = pool.Start(context.Background(), "", stuck, "test", "started by the test")
 		require.NoError(t, err)
 		root := newSup(t, "root", sdk.WithStateMetrics(sm))
 		add(t, root, sdk.Spec{Name: "pool", StopTimeout: time.Second, Service: pool})
@@ -63,7 +63,7 @@ func TestCloseWithAbandonedNestedSupervisor(t *testing.T) {
 		go func() { // the pool still runs: its goroutine is stuck in stuck
 			defer wg.Done()
 			for range 50 {
-				if _, err := pool.Start(sdk.ServiceFunc(idle)); err != nil {
+				if _, err := pool.Start(context.Background(), "", sdk.ServiceFunc(idle), "test", "started by the test"); err != nil {
 					return
 				}
 			}
@@ -87,8 +87,14 @@ func TestNestingCycleCheckIsAtomic(t *testing.T) {
 		var wg sync.WaitGroup
 		var errA, errB error
 		wg.Add(2)
-		go func() { defer wg.Done(); errA = a.Add(sdk.Spec{Name: "b", Service: b}) }()
-		go func() { defer wg.Done(); errB = b.Add(sdk.Spec{Name: "a", Service: a}) }()
+		go func() {
+			defer wg.Done()
+			errA = a.Add(context.Background(), sdk.Spec{Name: "b", Service: b}, "test", "declared by the test")
+		}()
+		go func() {
+			defer wg.Done()
+			errB = b.Add(context.Background(), sdk.Spec{Name: "a", Service: a}, "test", "declared by the test")
+		}()
 		wg.Wait()
 		require.True(t, (errA == nil) != (errB == nil), "exactly one of the two adds succeeds: %v, %v", errA, errB)
 	}
@@ -253,14 +259,14 @@ func TestMisuseIsAnError(t *testing.T) {
 		"supervisor": (*sdk.Supervisor)(nil),
 		"pool":       (*sdk.Pool)(nil),
 	} {
-		err := s.Add(sdk.Spec{Name: name, Service: svc})
+		err := s.Add(context.Background(), sdk.Spec{Name: name, Service: svc}, "test", "declared by the test")
 		var se *sdk.SpecError
 		require.ErrorAs(t, err, &se, name)
 		require.Equal(t, "Service", se.Field, name)
 	}
 
 	var zero sdk.Supervisor
-	require.ErrorIs(t, zero.Add(sdk.Spec{Name: "a", Service: idleService}), sdk.ErrInvalidSpec)
+	require.ErrorIs(t, zero.Add(context.Background(), sdk.Spec{Name: "a", Service: idleService}, "test", "declared by the test"), sdk.ErrInvalidSpec)
 	require.ErrorIs(t, zero.Serve(context.Background()), sdk.ErrInvalidSpec)
 	require.ErrorIs(t, zero.Start(context.Background()), sdk.ErrInvalidSpec)
 	_, err := zero.Shutdown(context.Background(), "a", "b")
@@ -271,9 +277,9 @@ func TestMisuseIsAnError(t *testing.T) {
 	require.ErrorIs(t, zero.Close(), sdk.ErrInvalidSpec)
 	require.False(t, zero.Health().Alive)
 	var nilSup *sdk.Supervisor
-	require.ErrorIs(t, nilSup.Add(sdk.Spec{Name: "a", Service: idleService}), sdk.ErrInvalidSpec)
+	require.ErrorIs(t, nilSup.Add(context.Background(), sdk.Spec{Name: "a", Service: idleService}, "test", "declared by the test"), sdk.ErrInvalidSpec)
 
-	err = s.Add(sdk.Spec{Name: "bad name", StopTimeout: -1, StaleAfter: -1, DependsOn: []string{"x", "x"}})
+	err = s.Add(context.Background(), sdk.Spec{Name: "bad name", StopTimeout: -1, StaleAfter: -1, DependsOn: []string{"x", "x"}}, "test", "declared by the test")
 	fields := map[string]bool{}
 	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
 		var se *sdk.SpecError

@@ -44,7 +44,7 @@ func TestLongNamesRejected(t *testing.T) {
 	require.Contains(t, se.Problem, "1048576 bytes long; the limit is 63")
 
 	s := newSup(t, "root")
-	err = s.Add(sdk.Spec{Name: huge, Service: sdk.ServiceFunc(func(context.Context) error { return nil })})
+	err = s.Add(context.Background(), sdk.Spec{Name: huge, Service: sdk.ServiceFunc(func(context.Context) error { return nil })}, "test", "declared by the test")
 	require.True(t, errors.As(err, &se))
 	require.Equal(t, "Name", se.Field)
 	require.Less(t, len(err.Error()), 200, "the error does not quote the whole name")

@@ -21,6 +21,7 @@ type config struct {
 	removeEnded   bool // pools forget children that end for good
 	shutdownOrder ShutdownOrder
 	feedLimit     int
+	maxChildren   int
 }
 
 // Strategy decides which children restart together.
@@ -92,6 +93,12 @@ func WithEventHook(h func(Event)) Option {
 // the root supervisor, whose queue the whole tree shares.
 func WithHookQueue(n int) Option { return func(c *config) { c.feedLimit = n } }
 
+// WithMaxChildren bounds the supervisor's children to n (0, the default:
+// no bound): Add, and Pool.Start, beyond it return an error matching
+// [ErrTooManyChildren]. It bounds what a pool fed by outside requests can
+// grow to.
+func WithMaxChildren(n int) Option { return func(c *config) { c.maxChildren = n } }
+
 // WithPanicPassThrough lets a child's panic crash the process after the
 // panic event has been delivered, instead of treating it as a failure.
 func WithPanicPassThrough() Option { return func(c *config) { c.passPanics = true } }
@@ -119,6 +126,9 @@ func (c *config) validate() error {
 	}
 	if c.rand == nil {
 		return bad("Rand", "is nil")
+	}
+	if c.maxChildren < 0 {
+		return bad("MaxChildren", "is negative (%d)", c.maxChildren)
 	}
 	return c.intensity.Validate()
 }

@@ -147,9 +147,9 @@ func TestPanicPassThrough(t *testing.T) {
 		if err != nil {
 			os.Exit(3)
 		}
-		_ = s.Add(sdk.Spec{Name: "c", Restart: sdk.Transient, Service: sdk.ServiceFunc(func(context.Context) error {
+		_ = s.Add(context.Background(), sdk.Spec{Name: "c", Restart: sdk.Transient, Service: sdk.ServiceFunc(func(context.Context) error {
 			panic("pass-through-boom")
-		})})
+		})}, "test", "declared by the test")
 		_ = s.Serve(context.Background())
 		os.Exit(4) // not reached: the panic crashes the process
 	}
@@ -183,10 +183,10 @@ func TestPanicPassThroughAfterServeReturned(t *testing.T) {
 			os.Exit(3)
 		}
 		gate := make(chan struct{})
-		_ = s.Add(sdk.Spec{Name: "c", StopTimeout: time.Millisecond, Service: sdk.ServiceFunc(func(context.Context) error {
+		_ = s.Add(context.Background(), sdk.Spec{Name: "c", StopTimeout: time.Millisecond, Service: sdk.ServiceFunc(func(context.Context) error {
 			<-gate // ignores cancellation: abandoned
 			panic("late-boom")
-		})})
+		})}, "test", "declared by the test")
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(10*time.Millisecond, cancel) // once c runs
 		fmt.Fprintln(os.Stderr, "serve:", s.Serve(ctx))

@@ -57,25 +57,25 @@ func TestPlanTimerSupersededByMerge(t *testing.T) {
 		fixed := func(d time.Duration) *Backoff { return &Backoff{Initial: d, Max: d, Multiplier: 1} }
 		s, err := New("r", WithStrategy(RestForOne))
 		require.NoError(t, err)
-		require.NoError(t, s.Add(Spec{Name: "a", Backoff: fixed(time.Second), Service: ServiceFunc(func(ctx context.Context) error {
+		require.NoError(t, s.Add(context.Background(), Spec{Name: "a", Backoff: fixed(time.Second), Service: ServiceFunc(func(ctx context.Context) error {
 			if aRuns.Add(1) == 1 {
 				time.Sleep(100 * time.Millisecond)
 				return errors.New("a failed")
 			}
 			<-ctx.Done()
 			return nil
-		})}))
-		require.NoError(t, s.Add(Spec{Name: "b", Backoff: fixed(100 * time.Millisecond), Service: ServiceFunc(func(ctx context.Context) error {
+		})}, "test", "declared by the test"))
+		require.NoError(t, s.Add(context.Background(), Spec{Name: "b", Backoff: fixed(100 * time.Millisecond), Service: ServiceFunc(func(ctx context.Context) error {
 			if bRuns.Add(1) == 1 {
 				return errors.New("b failed")
 			}
 			<-ctx.Done()
 			return nil
-		})}))
-		require.NoError(t, s.Add(Spec{Name: "c", Service: ServiceFunc(func(ctx context.Context) error {
+		})}, "test", "declared by the test"))
+		require.NoError(t, s.Add(context.Background(), Spec{Name: "c", Service: ServiceFunc(func(ctx context.Context) error {
 			<-ctx.Done()
 			return nil
-		})}))
+		})}, "test", "declared by the test"))
 		begin := time.Now()
 		r, err := s.begin(context.Background())
 		require.NoError(t, err)

@@ -41,13 +41,24 @@ func NewPool(name string, template Spec, opts ...Option) (*Pool, error) {
 	return &Pool{sup: sup, tmpl: template}, nil
 }
 
-// Start adds a child running svc and returns its path. Before the pool
-// serves, the child waits and starts with the pool.
-func (p *Pool) Start(svc Service) (string, error) {
+// Start adds a child running svc and returns its path. name names the
+// child; "" takes the template's name and a sequence number ("conn-1",
+// "conn-2", ...). A name in use is an error naming it. requestedBy and
+// reason, which must not be blank, are recorded in the child's
+// EventChildAdded. Before the pool serves, the child waits and starts
+// with the pool. Beyond the pool's [WithMaxChildren] it is an error
+// matching [ErrTooManyChildren].
+func (p *Pool) Start(ctx context.Context, name string, svc Service, requestedBy, reason string) (string, error) {
+	if err := validateAudit(requestedBy, reason); err != nil {
+		return "", err // before a number is used up
+	}
 	spec := p.tmpl
 	spec.Service = svc
-	spec.Name = p.tmpl.Name + "-" + strconv.FormatUint(p.seq.Add(1), 10)
-	if err := p.sup.Add(spec); err != nil {
+	spec.Name = name
+	if name == "" {
+		spec.Name = p.tmpl.Name + "-" + strconv.FormatUint(p.seq.Add(1), 10)
+	}
+	if err := p.sup.Add(ctx, spec, requestedBy, reason); err != nil {
 		return "", err
 	}
 	return p.sup.Path() + "/" + spec.Name, nil

@@ -178,7 +178,7 @@ func TestAddWhileServing(t *testing.T) {
 		sv := serve(t, s)
 		synctest.Wait()
 
-		require.NoError(t, s.Add(member(log, "late")))
+		require.NoError(t, s.Add(context.Background(), member(log, "late"), "test", "declared by the test"))
 		synctest.Wait()
 		require.Equal(t, 1, log.of("late"), "added while serving: starts at once")
 		starting := rec.last(t, "/r/late", sdk.EventChildStarting)
@@ -207,7 +207,7 @@ func TestAddDuringShutdown(t *testing.T) {
 		ok, _ := sv.returned()
 		require.False(t, ok)
 		require.Equal(t, lifecycle.StateShuttingDown, s.Health().State)
-		require.ErrorIs(t, s.Add(sdk.Spec{Name: "x", Service: idleService}), sdk.ErrSupervisorDone)
+		require.ErrorIs(t, s.Add(context.Background(), sdk.Spec{Name: "x", Service: idleService}, "test", "declared by the test"), sdk.ErrSupervisorDone)
 		require.NoError(t, sv.wait())
 	})
 }
@@ -222,7 +222,7 @@ func TestAddAfterServeReturned(t *testing.T) {
 		first := serve(t, s)
 		synctest.Wait()
 		require.NoError(t, first.stop())
-		require.NoError(t, s.Add(sdk.Spec{Name: "x", Service: idleService}))
+		require.NoError(t, s.Add(context.Background(), sdk.Spec{Name: "x", Service: idleService}, "test", "declared by the test"))
 		require.Empty(t, rec.filter("/r/x", sdk.EventChildRunning), "nothing runs until the next Serve")
 		sv := serve(t, s)
 		synctest.Wait()

@@ -22,7 +22,7 @@ func signalTestSupervisor(t *testing.T, specs ...Spec) *Supervisor {
 	s, err := New("app")
 	require.NoError(t, err)
 	for _, spec := range specs {
-		require.NoError(t, s.Add(spec))
+		require.NoError(t, s.Add(context.Background(), spec, "test", "declared by the test"))
 	}
 	require.NoError(t, s.Start(context.Background()))
 	return s
@@ -78,10 +78,10 @@ func expiredDeadlineHangs(t *testing.T) bool {
 	s, err := New("probe")
 	require.NoError(t, err)
 	release := make(chan struct{})
-	require.NoError(t, s.Add(Spec{Name: "c", StopTimeout: time.Hour, Service: ServiceFunc(func(ctx context.Context) error {
+	require.NoError(t, s.Add(context.Background(), Spec{Name: "c", StopTimeout: time.Hour, Service: ServiceFunc(func(ctx context.Context) error {
 		<-release
 		return nil
-	})}))
+	})}, "test", "declared by the test"))
 	r, err := s.begin(context.Background())
 	require.NoError(t, err)
 	r.startChildren()
@@ -153,7 +153,7 @@ func TestNotifyShutdownSignalWhileNotRunning(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s, err := New("app")
 		require.NoError(t, err)
-		require.NoError(t, s.Add(signalPolite("a")))
+		require.NoError(t, s.Add(context.Background(), signalPolite("a"), "test", "declared by the test"))
 		ch := make(chan os.Signal, 2)
 		stop := notifyShutdown(s, ch)
 		defer stop()

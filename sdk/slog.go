@@ -31,15 +31,34 @@ func logHook(l *slog.Logger, escalateAfter int) func(Event) {
 		if !l.Enabled(ctx, level) {
 			return
 		}
-		attrs := []slog.Attr{
+		attrs := make([]slog.Attr, 0, 16)
+		attrs = append(attrs,
 			slog.String("event", e.Type.String()),
 			slog.String("path", e.Path),
+			slog.String("supervisor", e.Supervisor),
+			slog.Uint64("seq", e.Seq),
+			slog.Uint64("attempt", e.Attempt),
+		)
+		if e.RequestedBy != "" {
+			attrs = append(attrs, slog.String("requested_by", e.RequestedBy))
 		}
-		if e.Attempt > 0 {
-			attrs = append(attrs, slog.Uint64("attempt", e.Attempt))
+		if e.Command != "" {
+			attrs = append(attrs, slog.String("command", e.Command))
 		}
-		if e.From != 0 || e.To != 0 {
-			attrs = append(attrs, slog.String("from", e.From.String()), slog.String("to", e.To.String()))
+		if e.Result != 0 {
+			attrs = append(attrs, slog.String("result", e.Result.String()))
+		}
+		if e.Reason != 0 {
+			attrs = append(attrs, slog.String("restart_reason", e.Reason.String()))
+		}
+		if e.Origin != "" {
+			attrs = append(attrs, slog.String("origin", e.Origin))
+		}
+		if e.From != 0 {
+			attrs = append(attrs, slog.String("from", e.From.String()))
+		}
+		if e.To != 0 {
+			attrs = append(attrs, slog.String("to", e.To.String()))
 		}
 		if e.Exit != 0 {
 			attrs = append(attrs, slog.String("exit", e.Exit.String()))
@@ -59,7 +78,7 @@ func logHook(l *slog.Logger, escalateAfter int) func(Event) {
 		if e.Err != nil {
 			attrs = append(attrs, slog.Any("error", e.Err))
 		}
-		if pe, ok := e.Err.(*PanicError); ok && e.Type == EventChildPanicked {
+		if pe, ok := e.Err.(*PanicError); ok && (e.Type == EventChildPanicked || e.Type == EventHookPanicked) {
 			attrs = append(attrs, slog.String("stack", string(pe.Stack)))
 		}
 		l.LogAttrs(ctx, level, "supervisor: "+e.Type.String(), attrs...)
@@ -75,9 +94,9 @@ func eventLevel(e Event) slog.Level {
 			return slog.LevelWarn
 		}
 		return slog.LevelInfo
-	case EventChildBackoff, EventChildRestarting, EventLateExit:
+	case EventChildBackoff, EventChildRestarting, EventLateExit, EventLateSignal:
 		return slog.LevelWarn
-	case EventChildPanicked, EventChildAbandoned, EventMeltdown:
+	case EventChildPanicked, EventChildAbandoned, EventMeltdown, EventHookPanicked:
 		return slog.LevelError
 	case EventChildEnded, EventSupervisorState:
 		if e.To == lifecycle.StateFailed {

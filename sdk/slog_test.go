@@ -31,14 +31,14 @@ func TestLoggerLevelsAndEscalation(t *testing.T) {
 		root, err := sdk.New("root", sdk.WithLogger(logger, 3), sdk.WithIntensity(sdk.Intensity{MaxRestarts: 100, Period: 1}))
 		require.NoError(t, err)
 		runs := 0
-		require.NoError(t, root.Add(sdk.Spec{Name: "flaky", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
+		require.NoError(t, root.Add(context.Background(), sdk.Spec{Name: "flaky", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
 			runs++
 			if runs <= 4 {
 				return errors.New("boom")
 			}
 			<-ctx.Done()
 			return nil
-		})}))
+		})}, "test", "declared by the test"))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error)
 		go func() { done <- root.Serve(ctx) }()
@@ -53,7 +53,7 @@ func TestLoggerLevelsAndEscalation(t *testing.T) {
 			}
 		}
 		require.Equal(t, []string{"level=WARN", "level=WARN", "level=ERROR", "level=ERROR"}, exits)
-		require.Contains(t, buf.String(), `level=DEBUG msg="supervisor: child_running" event=child_running path=/root/flaky attempt=1`)
-		require.Contains(t, buf.String(), `level=INFO msg="supervisor: child_ended" event=child_ended path=/root/flaky attempt=5 from=stopping to=stopped`)
+		require.Contains(t, buf.String(), `level=DEBUG msg="supervisor: child_running" event=child_running path=/root/flaky supervisor=/root seq=3 attempt=1 from=starting to=running`)
+		require.Contains(t, buf.String(), `level=INFO msg="supervisor: child_ended" event=child_ended path=/root/flaky supervisor=/root seq=29 attempt=5 from=stopping to=stopped`)
 	})
 }

@@ -67,7 +67,7 @@ func TestInvalidSpecs(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newSup(t, "r", tc.opts...)
-			requireSpecError(t, s.Add(tc.spec), tc.child, tc.field)
+			requireSpecError(t, s.Add(context.Background(), tc.spec, "test", "declared by the test"), tc.child, tc.field)
 		})
 	}
 }
@@ -82,18 +82,18 @@ func TestInvalidSpecNotDeclared(t *testing.T) {
 			<-ctx.Done()
 			return nil
 		})}
-		requireSpecError(t, s.Add(bad), "c", "StopTimeout")
+		requireSpecError(t, s.Add(context.Background(), bad, "test", "declared by the test"), "c", "StopTimeout")
 		sv := serve(t, s)
 		synctest.Wait()
 		require.False(t, ran.Load(), "a rejected spec must not start")
 		require.Zero(t, rec.count("", sdk.EventChildAdded))
 
 		// Rejected while serving too, and the name stays free.
-		requireSpecError(t, s.Add(bad), "c", "StopTimeout")
+		requireSpecError(t, s.Add(context.Background(), bad, "test", "declared by the test"), "c", "StopTimeout")
 		synctest.Wait()
 		require.False(t, ran.Load())
 		bad.StopTimeout = 0
-		require.NoError(t, s.Add(bad))
+		require.NoError(t, s.Add(context.Background(), bad, "test", "declared by the test"))
 		synctest.Wait()
 		require.True(t, ran.Load())
 		require.NoError(t, sv.stop())
@@ -104,20 +104,20 @@ func TestDuplicateName(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newSup(t, "r")
 		add(t, s, sdk.Spec{Name: "c", Service: idleService})
-		requireSpecError(t, s.Add(sdk.Spec{Name: "c", Service: idleService}), "c", "Name")
+		requireSpecError(t, s.Add(context.Background(), sdk.Spec{Name: "c", Service: idleService}, "test", "declared by the test"), "c", "Name")
 
 		sv := serve(t, s)
 		synctest.Wait()
-		requireSpecError(t, s.Add(sdk.Spec{Name: "c", Service: idleService}), "c", "Name")
-		require.NoError(t, s.Add(sdk.Spec{Name: "d", Service: idleService}))
-		requireSpecError(t, s.Add(sdk.Spec{Name: "d", Service: idleService}), "d", "Name")
+		requireSpecError(t, s.Add(context.Background(), sdk.Spec{Name: "c", Service: idleService}, "test", "declared by the test"), "c", "Name")
+		require.NoError(t, s.Add(context.Background(), sdk.Spec{Name: "d", Service: idleService}, "test", "declared by the test"))
+		requireSpecError(t, s.Add(context.Background(), sdk.Spec{Name: "d", Service: idleService}, "test", "declared by the test"), "d", "Name")
 		require.NoError(t, sv.stop())
 	})
 }
 
 func TestSupervisorCannotSuperviseItself(t *testing.T) {
 	s := newSup(t, "r")
-	requireSpecError(t, s.Add(sdk.Spec{Name: "me", Service: s}), "me", "Service")
+	requireSpecError(t, s.Add(context.Background(), sdk.Spec{Name: "me", Service: s}, "test", "declared by the test"), "me", "Service")
 }
 
 func TestInvalidOptions(t *testing.T) {
@@ -251,5 +251,5 @@ func TestSupervisorCycleRejected(t *testing.T) {
 	root := newSup(t, "root")
 	sub := newSup(t, "sub")
 	add(t, root, sdk.Spec{Name: "sub", Service: sub})
-	requireSpecError(t, sub.Add(sdk.Spec{Name: "loop", Service: root}), "loop", "Service")
+	requireSpecError(t, sub.Add(context.Background(), sdk.Spec{Name: "loop", Service: root}, "test", "declared by the test"), "loop", "Service")
 }

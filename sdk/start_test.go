@@ -259,27 +259,27 @@ func TestStartRejectsBadDependencies(t *testing.T) {
 			s := newSup(t, "r")
 			add(t, s, sdk.Spec{Name: "a", Service: idleService})
 			startSup(t, s)
-			requireSpecError(t, s.Add(sdk.Spec{Name: "b", DependsOn: []string{"a", "ghost"}, Service: idleService}), "b", "DependsOn[1]")
+			requireSpecError(t, s.Add(context.Background(), sdk.Spec{Name: "b", DependsOn: []string{"a", "ghost"}, Service: idleService}, "test", "declared by the test"), "b", "DependsOn[1]")
 			st, err := s.Status(context.Background())
 			require.NoError(t, err)
 			require.Len(t, st.Children, 1, "the rejected child is not declared")
-			require.NoError(t, s.Add(sdk.Spec{Name: "b", DependsOn: []string{"a"}, Service: idleService}), "its name is still free")
+			require.NoError(t, s.Add(context.Background(), sdk.Spec{Name: "b", DependsOn: []string{"a"}, Service: idleService}, "test", "declared by the test"), "its name is still free")
 		})
 	})
 
 	t.Run("self and duplicate dependencies are rejected at Add", func(t *testing.T) {
 		s := newSup(t, "r")
-		requireSpecError(t, s.Add(sdk.Spec{Name: "a", DependsOn: []string{"a"}, Service: idleService}), "a", "DependsOn[0]")
-		requireSpecError(t, s.Add(sdk.Spec{Name: "a", DependsOn: []string{"b", "c", "b"}, Service: idleService}), "a", "DependsOn[2]")
-		require.ErrorContains(t, s.Add(sdk.Spec{Name: "a", DependsOn: []string{"b", "b"}, Service: idleService}), `"b" is listed twice`)
-		require.NoError(t, s.Add(sdk.Spec{Name: "a", Service: idleService}), "the rejected specs were not declared")
+		requireSpecError(t, s.Add(context.Background(), sdk.Spec{Name: "a", DependsOn: []string{"a"}, Service: idleService}, "test", "declared by the test"), "a", "DependsOn[0]")
+		requireSpecError(t, s.Add(context.Background(), sdk.Spec{Name: "a", DependsOn: []string{"b", "c", "b"}, Service: idleService}, "test", "declared by the test"), "a", "DependsOn[2]")
+		require.ErrorContains(t, s.Add(context.Background(), sdk.Spec{Name: "a", DependsOn: []string{"b", "b"}, Service: idleService}, "test", "declared by the test"), `"b" is listed twice`)
+		require.NoError(t, s.Add(context.Background(), sdk.Spec{Name: "a", Service: idleService}, "test", "declared by the test"), "the rejected specs were not declared")
 	})
 
 	t.Run("StartTimeout without Readiness", func(t *testing.T) {
 		s := newSup(t, "r")
-		requireSpecError(t, s.Add(sdk.Spec{Name: "a", StartTimeout: time.Second, Service: idleService}), "a", "StartTimeout")
-		requireSpecError(t, s.Add(sdk.Spec{Name: "a", Readiness: true, StartTimeout: -time.Second, Service: idleService}), "a", "StartTimeout")
-		require.NoError(t, s.Add(sdk.Spec{Name: "a", Readiness: true, StartTimeout: time.Second, Service: idleService}))
+		requireSpecError(t, s.Add(context.Background(), sdk.Spec{Name: "a", StartTimeout: time.Second, Service: idleService}, "test", "declared by the test"), "a", "StartTimeout")
+		requireSpecError(t, s.Add(context.Background(), sdk.Spec{Name: "a", Readiness: true, StartTimeout: -time.Second, Service: idleService}, "test", "declared by the test"), "a", "StartTimeout")
+		require.NoError(t, s.Add(context.Background(), sdk.Spec{Name: "a", Readiness: true, StartTimeout: time.Second, Service: idleService}, "test", "declared by the test"))
 	})
 }
 

@@ -37,6 +37,13 @@ type ChildStatus struct {
 	DeclaresReadiness bool `json:"declares_readiness"`
 	Ready             bool `json:"ready"`
 	Paused            bool `json:"paused"`
+	// PausedBy and PausedReason say who paused the child and why, while
+	// it is paused.
+	PausedBy     string `json:"paused_by,omitempty"`
+	PausedReason string `json:"paused_reason,omitempty"`
+	// Live reports that an attempt is inside Serve, as far as the
+	// supervisor knows (running, ready or stopping).
+	Live bool `json:"live"`
 	// LastHeartbeat is zero until the running attempt sends one.
 	LastHeartbeat time.Time `json:"last_heartbeat,omitzero"`
 	// Supervisor is the nested supervisor's status, for a child that is a
@@ -129,6 +136,9 @@ func (r *run) status() Status {
 			DeclaresReadiness: c.spec.Readiness,
 			Ready:             h.State == lifecycle.StateReady,
 			Paused:            h.State == lifecycle.StatePaused,
+			PausedBy:          c.pausedBy.by,
+			PausedReason:      c.pausedBy.reason,
+			Live:              c.isLive(),
 		}
 		if c.lastErr != nil {
 			cs.LastError = c.lastErr.Error()

@@ -58,7 +58,7 @@ func TestStatusChildren(t *testing.T) {
 		require.Equal(t, []string{"/r/plain", "/r/flaky", "/r/gate", "/r/beat", "/r/held"}, listed(t, s), "declaration order")
 
 		plain := byPath["/r/plain"]
-		require.Equal(t, sdk.ChildStatus{Path: "/r/plain", State: lifecycle.StateRunning, Since: plain.Since, Attempt: 1}, plain)
+		require.Equal(t, sdk.ChildStatus{Path: "/r/plain", State: lifecycle.StateRunning, Since: plain.Since, Attempt: 1, Live: true}, plain)
 		require.Zero(t, plain.Since.Sub(epoch))
 
 		flaky := byPath["/r/flaky"]
@@ -79,6 +79,9 @@ func TestStatusChildren(t *testing.T) {
 
 		held := byPath["/r/held"]
 		require.True(t, held.Paused)
+		require.False(t, held.Live)
+		require.Equal(t, "alice", held.PausedBy, "who paused it")
+		require.Equal(t, "maintenance", held.PausedReason)
 		require.Equal(t, lifecycle.StatePaused, held.State)
 		require.Equal(t, uint64(1), held.Attempt)
 
@@ -96,7 +99,7 @@ func TestStatusChildren(t *testing.T) {
 		raw, err := json.Marshal(st.Children[3])
 		require.NoError(t, err)
 		require.Equal(t, `{"path":"/r/beat","state":"running","since":"2000-01-01T00:00:00Z","attempt":1,"generation":0,"restarts":0,`+
-			`"declares_readiness":false,"ready":false,"paused":false,"last_heartbeat":"2000-01-01T00:00:03Z"}`, string(raw))
+			`"declares_readiness":false,"ready":false,"paused":false,"live":true,"last_heartbeat":"2000-01-01T00:00:03Z"}`, string(raw))
 		require.NoError(t, sv.stop())
 	})
 }

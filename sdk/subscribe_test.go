@@ -16,11 +16,11 @@ func TestSubscriptionDeliversTreeEventsAndCountsDrops(t *testing.T) {
 		require.NoError(t, err)
 		sub, err := sdk.New("sub")
 		require.NoError(t, err)
-		require.NoError(t, root.Add(sdk.Spec{Name: "sub", Service: sub}))
-		require.NoError(t, sub.Add(sdk.Spec{Name: "w", Service: sdk.ServiceFunc(func(ctx context.Context) error {
+		require.NoError(t, root.Add(context.Background(), sdk.Spec{Name: "sub", Service: sub}, "test", "declared by the test"))
+		require.NoError(t, sub.Add(context.Background(), sdk.Spec{Name: "w", Service: sdk.ServiceFunc(func(ctx context.Context) error {
 			<-ctx.Done()
 			return nil
-		})}))
+		})}, "test", "declared by the test"))
 
 		roomy := root.Subscribe(1000)
 		tiny := root.Subscribe(1)
@@ -56,10 +56,10 @@ func TestClosedSubscriptionReceivesNothing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		root, err := sdk.New("root")
 		require.NoError(t, err)
-		require.NoError(t, root.Add(sdk.Spec{Name: "w", Service: sdk.ServiceFunc(func(ctx context.Context) error {
+		require.NoError(t, root.Add(context.Background(), sdk.Spec{Name: "w", Service: sdk.ServiceFunc(func(ctx context.Context) error {
 			<-ctx.Done()
 			return nil
-		})}))
+		})}, "test", "declared by the test"))
 		sub := root.Subscribe(10)
 		sub.Close()
 		ctx, cancel := context.WithCancel(context.Background())

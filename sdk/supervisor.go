@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -23,7 +24,7 @@ type Supervisor struct {
 
 	mu    sync.Mutex
 	specs []Spec              // declaration order; children added at run time are kept
-	names map[string]struct{} // names in specs, for O(1) duplicate checks
+	names map[string]audit    // who declared each of specs and why, by name; also the O(1) duplicate check
 	run   *run                // the current Serve, nil when not serving
 	last  atomic.Pointer[run] // the latest Serve, for lock-free Health and to retire its series
 	stuck map[string]*runner  // runners of attempts abandoned by earlier runs, by child name
@@ -64,7 +65,7 @@ func New(name string, opts ...Option) (*Supervisor, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	return &Supervisor{name: name, cfg: c, path: "/" + name, names: make(map[string]struct{})}, nil
+	return &Supervisor{name: name, cfg: c, path: "/" + name, names: make(map[string]audit)}, nil
 }
 
 func (s *Supervisor) usable() error {
@@ -95,14 +96,23 @@ func (s *Supervisor) Path() string {
 // Add declares a child. Before Serve the child starts with the others, in
 // declaration order; while serving it starts at once (once its
 // dependencies are up); between two Serve calls (a parent restarting a
-// nested supervisor) it is declared for the next one. An invalid spec is
-// rejected with every defect at once (an errors.Join of [*SpecError]s
-// naming the child and the field), and nothing starts. Once the supervisor
-// has begun shutting down, Add returns [ErrSupervisorDone]. While serving,
-// Add waits for the supervisor's goroutine.
-func (s *Supervisor) Add(spec Spec) error {
+// nested supervisor) it is declared for the next one. requestedBy and
+// reason, which must not be blank, say who added it and why, in its
+// EventChildAdded. An invalid spec is rejected with every defect at once
+// (an errors.Join of [*SpecError]s naming the child and the field), and
+// nothing starts. Beyond [WithMaxChildren] it returns an error matching
+// [ErrTooManyChildren]; once the supervisor has begun shutting down,
+// [ErrSupervisorDone]. While serving, Add waits for the supervisor's
+// goroutine, bounded by ctx.
+func (s *Supervisor) Add(ctx context.Context, spec Spec, requestedBy, reason string) error {
 	if err := s.usable(); err != nil {
 		return err
+	}
+	if err := validateAudit(requestedBy, reason); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
 	}
 	n, err := spec.normalize()
 	if err != nil {
@@ -117,7 +127,7 @@ func (s *Supervisor) Add(spec Spec) error {
 			return err
 		}
 	}
-	err = s.declare(&n)
+	err = s.declare(ctx, &addRequest{spec: &n, by: requestedBy, reason: reason, reply: make(chan error, 1)})
 	if err != nil && sub != nil {
 		s.disown(sub)
 	}
@@ -125,22 +135,28 @@ func (s *Supervisor) Add(spec Spec) error {
 }
 
 // declare records a normalised spec, or hands it to the running loop.
-func (s *Supervisor) declare(n *Spec) error {
+func (s *Supervisor) declare(ctx context.Context, req *addRequest) error {
+	n := req.spec
 	s.mu.Lock()
 	if _, dup := s.names[n.Name]; dup {
 		s.mu.Unlock()
 		return &SpecError{Child: n.Name, Field: "Name", Problem: "is already used by a sibling"}
 	}
+	if max := s.cfg.maxChildren; max > 0 && len(s.specs) >= max {
+		s.mu.Unlock()
+		return fmt.Errorf("%w: %s has %d, its limit (adding %s)", ErrTooManyChildren, s.name, max, quoteName(n.Name))
+	}
 	r := s.run
 	if r == nil {
 		s.specs = append(s.specs, *n)
-		s.names[n.Name] = struct{}{}
+		s.names[n.Name] = audit{req.by, req.reason}
 		s.mu.Unlock()
 		return nil
 	}
 	s.mu.Unlock()
-	req := &addRequest{spec: n, reply: make(chan error, 1)}
-	if !r.post(msg{kind: msgAdd, add: req}) {
+	if ok, err := r.postCtx(ctx, msg{kind: msgAdd, add: req}); err != nil {
+		return err
+	} else if !ok {
 		return ErrSupervisorDone
 	}
 	select {
@@ -148,13 +164,23 @@ func (s *Supervisor) declare(n *Spec) error {
 		return err
 	case <-r.done:
 		return ErrSupervisorDone
+	case <-ctx.Done():
+		return context.Cause(ctx) // the supervisor may still add it
 	}
 }
 
 type addRequest struct {
-	spec  *Spec
-	reply chan error
+	spec       *Spec
+	by, reason string
+	reply      chan error
 }
+
+// audit is who declared a child and why.
+type audit struct{ by, reason string }
+
+// ErrTooManyChildren is matched when Add (or Pool.Start) would exceed the
+// supervisor's [WithMaxChildren].
+var ErrTooManyChildren = errors.New("sdk: too many children")
 
 // adopt makes s the parent of sub, rejecting a cycle or a second parent,
 // in one step under treeMu.

@@ -44,7 +44,7 @@ func run(out io.Writer) error {
 		}
 	}
 	for _, name := range []string{"ingest", "export"} {
-		if err := root.Add(sdk.Spec{Name: name, Service: sdk.ServiceFunc(idle)}); err != nil {
+		if err := root.Add(context.Background(), sdk.Spec{Name: name, Service: sdk.ServiceFunc(idle)}, "control", "part of the example"); err != nil {
 			return err
 		}
 	}

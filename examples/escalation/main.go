@@ -43,12 +43,12 @@ func run(out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := db.Add(sdk.Spec{Name: "client", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(context.Context) error {
+	if err := db.Add(context.Background(), sdk.Spec{Name: "client", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(context.Context) error {
 		return errors.New("connection refused")
-	})}); err != nil {
+	})}, "escalation", "part of the example"); err != nil {
 		return err
 	}
-	if err := root.Add(sdk.Spec{Name: "db", Backoff: sdk.NoBackoff(), Service: db}); err != nil {
+	if err := root.Add(context.Background(), sdk.Spec{Name: "db", Backoff: sdk.NoBackoff(), Service: db}, "escalation", "part of the example"); err != nil {
 		return err
 	}
 	err = root.Serve(context.Background())

@@ -188,7 +188,7 @@ func build(root *sdk.Supervisor, addr string, metrics http.Handler, bound chan<-
 		return err
 	}
 	for range 3 {
-		if _, err := workers.Start(sdk.ServiceFunc(worker)); err != nil {
+		if _, err := workers.Start(context.Background(), "", sdk.ServiceFunc(worker), "quickstart", "a worker of the demo"); err != nil {
 			return err
 		}
 	}
@@ -201,11 +201,11 @@ func build(root *sdk.Supervisor, addr string, metrics http.Handler, bound chan<-
 	mux.Handle("GET /metrics", metrics)
 	var flakyRuns atomic.Int32
 	for _, err := range []error{
-		root.Add(sdk.Spec{Name: "api", Role: sdk.RoleService, Readiness: true, StopTimeout: 3 * time.Second,
-			Service: httpServer(addr, mux, bound)}),
-		root.Add(sdk.Spec{Name: "workers", Service: workers, DependsOn: []string{"api"}}),
-		root.Add(sdk.Spec{Name: "jobs", Service: jobs}),
-		jobs.Add(sdk.Spec{Name: "flaky", Role: sdk.RoleWorker,
+		root.Add(context.Background(), sdk.Spec{Name: "api", Role: sdk.RoleService, Readiness: true, StopTimeout: 3 * time.Second,
+			Service: httpServer(addr, mux, bound)}, "quickstart", "part of the demo"),
+		root.Add(context.Background(), sdk.Spec{Name: "workers", Service: workers, DependsOn: []string{"api"}}, "quickstart", "part of the demo"),
+		root.Add(context.Background(), sdk.Spec{Name: "jobs", Service: jobs}, "quickstart", "part of the demo"),
+		jobs.Add(context.Background(), sdk.Spec{Name: "flaky", Role: sdk.RoleWorker,
 			Backoff: &sdk.Backoff{Initial: 200 * time.Millisecond, Max: 2 * time.Second, Multiplier: 2, Jitter: sdk.JitterEqual},
 			Service: sdk.ServiceFunc(func(ctx context.Context) error {
 				if flakyRuns.Add(1) <= 3 {
@@ -213,8 +213,8 @@ func build(root *sdk.Supervisor, addr string, metrics http.Handler, bound chan<-
 					return errors.New("upstream connection refused")
 				}
 				return idle(ctx)
-			})}),
-		jobs.Add(sdk.Spec{Name: "indexer", Service: sdk.ServiceFunc(idle)}),
+			})}, "quickstart", "part of the demo"),
+		jobs.Add(context.Background(), sdk.Spec{Name: "indexer", Service: sdk.ServiceFunc(idle)}, "quickstart", "part of the demo"),
 	} {
 		if err != nil {
 			return err

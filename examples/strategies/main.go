@@ -62,7 +62,7 @@ func demo(st sdk.Strategy) ([]string, error) {
 	}
 	var once sync.Once
 	for _, name := range []string{"a", "b", "c"} {
-		err := sup.Add(sdk.Spec{Name: name, Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
+		err := sup.Add(context.Background(), sdk.Spec{Name: name, Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
 			failed := false
 			if name == "b" {
 				once.Do(func() { failed = true })
@@ -72,7 +72,7 @@ func demo(st sdk.Strategy) ([]string, error) {
 			}
 			<-ctx.Done()
 			return nil
-		})})
+		})}, "strategies", "part of the example")
 		if err != nil {
 			return nil, err
 		}

@@ -80,7 +80,7 @@ func run(out io.Writer) error {
 		{Name: "poller", Service: &Poller{Name: "poller"}, StopTimeout: 10 * time.Second,
 			Backoff: &sdk.Backoff{Initial: 10 * time.Millisecond, Max: time.Second, Multiplier: 2}},
 	} {
-		if err := app.Add(spec); err != nil {
+		if err := app.Add(context.Background(), spec, "suture-migration", "part of the example"); err != nil {
 			return err
 		}
 	}

@@ -83,13 +83,13 @@ func runFlaky(t *testing.T, a *otelsup.Adapter, n int64, within time.Duration) *
 		t.Fatal(err)
 	}
 	var calls atomic.Int64
-	if err := root.Add(sdk.Spec{Name: "flaky", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
+	if err := root.Add(context.Background(), sdk.Spec{Name: "flaky", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
 		if calls.Add(1) < n {
 			return errors.New("boom")
 		}
 		<-ctx.Done()
 		return nil
-	})}); err != nil {
+	})}, "test", "declared by the test"); err != nil {
 		t.Fatal(err)
 	}
 	if err := root.Start(context.Background()); err != nil {

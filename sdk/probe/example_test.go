@@ -18,10 +18,10 @@ func ExampleHandler() {
 	if err != nil {
 		panic(err)
 	}
-	err = sup.Add(sdk.Spec{Name: "api", Service: sdk.ServiceFunc(func(ctx context.Context) error {
+	err = sup.Add(context.Background(), sdk.Spec{Name: "api", Service: sdk.ServiceFunc(func(ctx context.Context) error {
 		<-ctx.Done()
 		return nil
-	})})
+	})}, "test", "declared by the test")
 	if err != nil {
 		panic(err)
 	}

@@ -40,7 +40,7 @@ func newSupervisor(t *testing.T, name string, opts []sdk.Option, specs ...sdk.Sp
 	s, err := sdk.New(name, opts...)
 	require.NoError(t, err)
 	for _, spec := range specs {
-		require.NoError(t, s.Add(spec))
+		require.NoError(t, s.Add(context.Background(), spec, "test", "declared by the test"))
 	}
 	return s
 }
