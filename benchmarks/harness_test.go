@@ -111,7 +111,9 @@ func startOursWith(tb testing.TB, children []*child, closeSup bool, release func
 			Restart:     sdk.Permanent,
 			Backoff:     sdk.NoBackoff(),
 			StopTimeout: stopTimeout,
-		}, "test", "declared by the test")
+			// Same work as the peers, which never give up on a child.
+			FailureLimit: -1,
+		}, "bench", "declared by the benchmark")
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -171,7 +171,7 @@ func BenchmarkRestartObserver(b *testing.B) {
 			b.Fatal(err)
 		}
 		c := loop.child()
-		if err := sup.Add(context.Background(), sdk.Spec{Name: c.name, Service: sdk.ServiceFunc(c.fn), Restart: sdk.Permanent, Backoff: sdk.NoBackoff(), StopTimeout: stopTimeout}, "test", "declared by the test"); err != nil {
+		if err := sup.Add(context.Background(), sdk.Spec{Name: c.name, Service: sdk.ServiceFunc(c.fn), Restart: sdk.Permanent, Backoff: sdk.NoBackoff(), FailureLimit: -1, StopTimeout: stopTimeout}, "test", "declared by the test"); err != nil {
 			b.Fatal(err)
 		}
 		sub := sup.Subscribe(1024)

@@ -78,7 +78,7 @@ func benchRestarts(b *testing.B, opts []sdk.Option) {
 	errCrash := errors.New("crash")
 	target := int64(b.N) + 1 // the first attempt plus b.N restarts
 	var calls atomic.Int64
-	if err := s.Add(context.Background(), sdk.Spec{Name: "crasher", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
+	if err := s.Add(context.Background(), sdk.Spec{Name: "crasher", Backoff: sdk.NoBackoff(), FailureLimit: -1, Service: sdk.ServiceFunc(func(ctx context.Context) error {
 		switch n := calls.Add(1); {
 		case n == 1:
 			close(started)

@@ -207,10 +207,11 @@ func (r *run) forget(c *child) {
 func (r *run) restart(c *child, why RestartReason, origin string) {
 	delay := c.backoff.delay()
 	c.why, c.origin = why, origin
-	scope := r.scope(c)
-	if len(scope) > 1 || c.plan != nil {
-		r.scopeRestart(c, scope, delay)
-		return
+	if r.cfg.strategy != OneForOne || c.plan != nil {
+		if scope := r.scope(c); len(scope) > 1 || c.plan != nil {
+			r.scopeRestart(c, scope, delay)
+			return
+		}
 	}
 	// A lone restart needs no plan: wait in backoff, then launch.
 	r.park(c, delay)

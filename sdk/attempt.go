@@ -32,6 +32,9 @@ type attemptCtx struct {
 	beat            atomic.Int64 // UnixNano of the last heartbeat, 0 for none
 	over            atomic.Bool  // set by the loop once the attempt is no longer current
 	lateSent        atomic.Bool  // a late signal has been reported
+	// exit is how the attempt ended, written by its goroutine before it
+	// posts the exit (the channel orders it before the loop's read).
+	exit exitMsg
 }
 
 type attemptKey struct{}
@@ -59,6 +62,7 @@ type runner struct {
 	starts  chan *attemptCtx // capacity 1; closed by the loop
 	closed  bool             // loop-owned
 	inServe atomic.Bool      // an attempt is inside Serve, for runs that come after
+	stack   []byte           // the runner's scratch buffer for panic stacks
 }
 
 // start hands an attempt to the runner, starting its goroutine first when
@@ -122,11 +126,11 @@ func (r *run) serveAttempt(rn *runner, a *attemptCtx, labels context.Context) (m
 		}
 		rn.inServe.Store(false)
 		v := recover()
-		x := &exitMsg{}
+		x := &a.exit
 		if v == nil {
 			x.goexit = true
 		} else {
-			x.panic = newPanicError(v)
+			x.panic = capturePanic(v, &rn.stack)
 		}
 		r.judge(a, x)
 		if x.goexit {
@@ -156,20 +160,21 @@ func (r *run) serveAttempt(rn *runner, a *attemptCtx, labels context.Context) (m
 	err := a.svc.Serve(a)
 	returned = true
 	rn.inServe.Store(false)
-	x := &exitMsg{err: err}
+	x := &a.exit
+	x.err = err
 	r.judge(a, x)
 	return r.postExit(a, x)
 }
 
 func (r *run) postExit(a *attemptCtx, x *exitMsg) bool {
-	return r.post(msg{kind: msgExit, a: a, exit: x})
+	return r.post(msg{kind: msgExit, a: a})
 }
 
 // judge records the attempt's own view of its end: whether the supervisor
 // had stopped it, and RestartIf's verdict.
 func (r *run) judge(a *attemptCtx, x *exitMsg) {
-	var sc *StopCause
-	if errors.As(context.Cause(a), &sc) {
+	// The cause is exactly what the loop cancelled the attempt with.
+	if sc, ok := context.Cause(a).(*StopCause); ok {
 		x.saw = sc
 	}
 	spec := &a.c.spec
@@ -217,11 +222,29 @@ const passThroughFlush = time.Second
 const maxStack = 64 << 10
 
 func newPanicError(v any) *PanicError {
-	buf := make([]byte, maxStack)
+	var scratch []byte
+	return capturePanic(v, &scratch)
+}
+
+// capturePanic captures the stack of a recovered panic into scratch, a
+// buffer its caller keeps between panics (a runner keeps one), and keeps
+// an exact-size copy: a recovered panic is kept (last error, report) and
+// must not pin the capture buffer. Most stacks are a few KiB: the buffer
+// starts small and grows only for a deep one, up to the bound.
+func capturePanic(v any, scratch *[]byte) *PanicError {
+	buf := *scratch
+	if buf == nil {
+		buf = make([]byte, 4<<10)
+	}
 	n := runtime.Stack(buf, false)
-	// An exact-size copy: a recovered panic is kept (last error, report),
-	// and must not pin the whole capture buffer.
-	return &PanicError{Value: v, Stack: append([]byte(nil), buf[:n]...)}
+	for n == len(buf) && len(buf) < maxStack {
+		buf = make([]byte, min(2*len(buf), maxStack))
+		n = runtime.Stack(buf, false)
+	}
+	*scratch = buf
+	stack := make([]byte, n)
+	copy(stack, buf)
+	return &PanicError{Value: v, Stack: stack}
 }
 
 // Ready tells the supervisor that the attempt running with ctx is ready.

@@ -35,8 +35,18 @@ func newMetrics(b *testing.B) *lifecycle.StateMetrics {
 // idle siblings, the cost must not grow: one_for_one touches only the
 // failed child.
 func BenchmarkRestartLatency(b *testing.B) {
-	for _, siblings := range []int{0, 999} {
-		b.Run(fmt.Sprintf("siblings=%d", siblings), func(b *testing.B) {
+	for _, tc := range []struct {
+		siblings int
+		panics   bool
+	}{{0, false}, {999, false}, {0, true}} {
+		siblings := tc.siblings
+		name := fmt.Sprintf("siblings=%d", siblings)
+		if tc.panics {
+			// A crash loop of panics costs about what one of errors does:
+			// the captured stack is sized to the stack, not the bound.
+			name += "/panic"
+		}
+		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			sm := newMetrics(b)
 			defer sm.Close()
@@ -58,7 +68,7 @@ func BenchmarkRestartLatency(b *testing.B) {
 			errCrash := errors.New("crash")
 			target := int64(b.N) + 1 // the first attempt plus b.N restarts
 			var calls atomic.Int64
-			require.NoError(b, s.Add(context.Background(), sdk.Spec{Name: "crasher", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
+			require.NoError(b, s.Add(context.Background(), sdk.Spec{Name: "crasher", Backoff: sdk.NoBackoff(), FailureLimit: -1, Service: sdk.ServiceFunc(func(ctx context.Context) error {
 				switch n := calls.Add(1); {
 				case n == 1:
 					started.Done()
@@ -67,6 +77,9 @@ func BenchmarkRestartLatency(b *testing.B) {
 					close(done)
 					<-ctx.Done()
 					return nil
+				}
+				if tc.panics {
+					panic(errCrash)
 				}
 				return errCrash
 			})}, "test", "declared by the test"))

@@ -103,7 +103,16 @@ func (r CommandResult) String() string {
 // Commands name a child of the supervisor, or a descendant by its path
 // relative to the supervisor ("api/http" for the child http of the nested
 // supervisor api). Each returns what became of it ([CommandResult]) and
-// an error when it was rejected or the child did not end as asked.
+// an error when it was rejected or the child did not end as asked. Once
+// the supervisor is shutting down they are refused at once, without
+// reaching it.
+//
+// A child may command itself from inside Serve. With its own context (or
+// one derived from it) the command is carried out and returns at once with
+// CommandAccepted, and the child sees its context end: waiting for its
+// stop would wait for the caller. With any other context the command
+// waits for the stop that the caller itself holds up, and the attempt is
+// abandoned after its stop timeout.
 
 // Restart stops the child's running attempt and starts a new generation
 // once it has stopped: the old attempt never overlaps the new one. A child
@@ -159,8 +168,18 @@ func (s *Supervisor) command(ctx context.Context, cmd *command) (CommandResult, 
 		s, cmd.name = sub, rest
 	}
 	r := s.currentRun()
-	if r == nil {
+	if r == nil || r.shutting.Load() {
 		return CommandRejected, ErrSupervisorDone
+	}
+	if a := attemptFrom(ctx); a != nil && r.inside(a, cmd.name) {
+		// Called from inside the very child (or subtree) the command
+		// stops, with its own context: waiting for that stop would wait
+		// for the caller itself. The command is carried out; the caller
+		// sees its context end.
+		if ok, err := r.postCtx(ctx, msg{kind: msgControl, ctl: cmd}); err != nil || !ok {
+			return CommandRejected, ErrSupervisorDone
+		}
+		return CommandAccepted, nil
 	}
 	reply := make(chan answer, 1)
 	cmd.replies = []chan answer{reply}
@@ -182,6 +201,27 @@ func (s *Supervisor) command(ctx context.Context, cmd *command) (CommandResult, 
 	case <-ctx.Done():
 		return 0, context.Cause(ctx) // it may still happen: the supervisor has it
 	}
+}
+
+// inside reports whether attempt a is the child name of r, or runs
+// inside that child's subtree. It reads only what never changes: the
+// attempt's run and the chain of supervisors above it.
+func (r *run) inside(a *attemptCtx, name string) bool {
+	if a.over.Load() {
+		return false
+	}
+	if a.r == r {
+		return a.c.spec.Name == name
+	}
+	// a runs in a nested supervisor: is that supervisor (or one of its
+	// ancestors) the child name of r?
+	chain := a.r.chain
+	for i := 0; i+1 < len(chain); i++ {
+		if chain[i+1] == r.s {
+			return chain[i].name == name
+		}
+	}
+	return false
 }
 
 // answer is a command's outcome, for its callers.

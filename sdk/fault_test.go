@@ -800,3 +800,38 @@ func TestFaultStatusDuringNestedRestartBug(t *testing.T) {
 	wg.Wait()
 	require.True(t, root.Health().Alive)
 }
+
+// Shutdown returns by its deadline even while a hook is blocked for good,
+// and a Wait with its own context is how to give the hooks longer. (A
+// hook or slog writer that blocked held Shutdown with a 500ms deadline for
+// more than 3s: its first post had no context, and it then waited for the
+// loop unbounded.)
+func TestFaultShutdownDeadlineWithBlockedHook(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		block := make(chan struct{})
+		hook := sdk.WithEventHook(func(e sdk.Event) {
+			if e.Type == sdk.EventSupervisorState && e.To == lifecycle.StateShuttingDown {
+				<-block // never returns by itself
+			}
+		})
+		s := newSup(t, "r", hook)
+		add(t, s, sdk.Spec{Name: "a", Service: idleService}, sdk.Spec{Name: "b", Service: slowStop(time.Hour)})
+		startSup(t, s)
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		begin := time.Now()
+		rep, err := s.Shutdown(ctx, "ops", "deploy")
+		require.Equal(t, 500*time.Millisecond, time.Since(begin), "at its deadline")
+		require.ErrorIs(t, err, sdk.ErrAbandoned)
+		require.ElementsMatch(t, []string{"/r/a", "/r/b"}, rep.Abandoned(), "a never got its turn; the deadline abandons both")
+
+		wctx, wcancel := context.WithTimeout(context.Background(), time.Second)
+		defer wcancel()
+		_, err = s.Wait(wctx)
+		require.ErrorIs(t, err, context.DeadlineExceeded, "Wait waits for the blocked hook, as long as its context lets it")
+		close(block)
+		_, err = s.Wait(context.Background())
+		require.ErrorIs(t, err, sdk.ErrAbandoned, "the hooks caught up")
+		time.Sleep(time.Hour) // let b's slow stop end
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/supervisor-sdk/supervisor/lifecycle"
@@ -45,6 +46,10 @@ type run struct {
 	hurry         chan struct{} // closed when the shutdown deadline has passed
 	hurried       bool
 	doa           bool // served with a context that had already ended
+	// shutting is set when the shutdown begins, for callers: commands and
+	// additions are refused without reaching the loop, so that a storm of
+	// them cannot hold the shutdown up.
+	shutting atomic.Bool
 
 	startup   bool          // the initial start is in progress
 	launching bool          // startChildren is still giving children their turn
@@ -79,7 +84,6 @@ type msg struct {
 	c      *child
 	a      *attemptCtx
 	n      uint64 // attempt or timer arm the message is for
-	exit   *exitMsg
 	plan   *restartPlan
 	add    *addRequest
 	ctl    *command
@@ -167,7 +171,7 @@ func (r *run) onContextDone(cause error) {
 func (r *run) handle(m msg) {
 	switch m.kind {
 	case msgExit:
-		r.onExit(m.a, m.exit)
+		r.onExit(m.a, &m.a.exit)
 	case msgStopTimeout:
 		r.onStopTimeout(m.c, m.n)
 	case msgPlanDue:

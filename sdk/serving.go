@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -53,7 +54,11 @@ func (s *Supervisor) Start(ctx context.Context) error {
 // be blank; they are recorded in the report. Shutdown is idempotent: later
 // calls return the same report. The error is the supervisor's own
 // (meltdown, fatal child), joined with an [*AbandonedError] when children
-// did not stop. When ctx's deadline passes, Shutdown returns without
+// did not stop. Called from inside one of the tree's own children with
+// that child's context, Shutdown starts the shutdown and returns at once
+// with no report and [ErrSupervisorDone]: waiting would wait for the
+// caller's own stop ([Supervisor.Wait] has the report). When ctx's
+// deadline passes, Shutdown returns without
 // waiting for the hooks any longer ([Supervisor.Wait] waits for them). A
 // hook may call Shutdown: it returns once the supervisor has ended,
 // without waiting for the delivery of the events queued behind the calling
@@ -77,6 +82,14 @@ func (s *Supervisor) shutdown(ctx context.Context, cause Cause, by, reason strin
 		return nil, ErrNotStarted
 	}
 	sc := &StopCause{kind: stopShutdown, Cause: cause, RequestedBy: by, Reason: reason}
+	if a := attemptFrom(ctx); a != nil && !a.over.Load() && (a.r == r || slices.Contains(a.r.chain, s)) {
+		// Called from inside one of the tree's own children, with its
+		// context: the shutdown stops the caller, so waiting for it
+		// would wait for the caller itself. It is started; the report is
+		// Wait's, once the caller has returned.
+		r.post(msg{kind: msgShutdown, ctl: &command{op: opShutdown, cause: sc}})
+		return nil, ErrSupervisorDone
+	}
 	deadline, _ := ctx.Deadline()
 	if ctx.Err() != nil {
 		deadline = time.Now() // already out of time: abandon at once

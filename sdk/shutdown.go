@@ -48,6 +48,7 @@ func (r *run) beginShutdown(cause *StopCause, final lifecycle.State, err error) 
 	}
 	r.err = err
 	r.shut = &shutdown{cause: cause, final: final, queue: r.stopOrder(r.children), waiting: make(map[*child]struct{})}
+	r.shutting.Store(true)
 	for _, p := range r.plans {
 		p.disarm()
 		p.done = true

@@ -282,3 +282,39 @@ func TestNotifyShutdownDefaultSignals(t *testing.T) {
 	require.Equal(t, CauseSignal, rep.Cause)
 	require.Equal(t, syscall.SIGTERM.String(), rep.Reason)
 }
+
+// With a hook blocked for good and a child that does not stop, the second
+// signal still gets the operator out: the shutdown abandons what runs,
+// Wait with a short context returns, and stop returns. (A second Ctrl-C
+// did nothing while a hook blocked, and stop hung.)
+func TestNotifyShutdownSecondSignalWithBlockedHook(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		block := make(chan struct{})
+		s, err := New("app", WithEventHook(func(e Event) {
+			if e.Type == EventSupervisorState && e.To == lifecycle.StateShuttingDown {
+				<-block
+			}
+		}))
+		require.NoError(t, err)
+		release := make(chan struct{})
+		require.NoError(t, s.Add(context.Background(), Spec{Name: "stuck", StopTimeout: time.Hour, Service: ServiceFunc(func(ctx context.Context) error {
+			<-release
+			return nil
+		})}, "test", "ignores its cancellation"))
+		require.NoError(t, s.Start(context.Background()))
+		ch := make(chan os.Signal, 2)
+		stop := notifyShutdown(s, ch)
+		begin := time.Now()
+		ch <- os.Interrupt
+		synctest.Wait()
+		ch <- os.Interrupt
+		synctest.Wait()
+		require.False(t, s.Health().Alive, "the second signal ended it")
+		stop()
+		require.Zero(t, time.Since(begin))
+		close(block)
+		close(release)
+		_, err = s.Wait(context.Background())
+		require.ErrorIs(t, err, ErrAbandoned)
+	})
+}

@@ -154,6 +154,9 @@ func (s *Supervisor) declare(ctx context.Context, req *addRequest) error {
 		return nil
 	}
 	s.mu.Unlock()
+	if r.shutting.Load() {
+		return ErrSupervisorDone
+	}
 	if ok, err := r.postCtx(ctx, msg{kind: msgAdd, add: req}); err != nil {
 		return err
 	} else if !ok {
