@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -45,7 +46,10 @@ type run struct {
 	endSeq        uint64        // the number of the run's last event, for flushing the hooks
 	hurry         chan struct{} // closed when the shutdown deadline has passed
 	hurried       bool
-	doa           bool // served with a context that had already ended
+	doa           bool        // served with a context that had already ended
+	stMu          sync.Mutex  // guards stCall and stNext
+	stCall        *statusCall // the status copy in progress
+	stNext        *statusCall // the next one, shared by those who asked meanwhile
 	// shutting is set when the shutdown begins, for callers: commands and
 	// additions are refused without reaching the loop, so that a storm of
 	// them cannot hold the shutdown up.
@@ -87,7 +91,7 @@ type msg struct {
 	plan   *restartPlan
 	add    *addRequest
 	ctl    *command
-	status chan Status
+	status chan *runSnap
 	report chan *Report
 	signal string
 }
@@ -193,7 +197,7 @@ func (r *run) handle(m msg) {
 	case msgStaleCheck:
 		r.onStaleCheck(m.c, m.n)
 	case msgStatus:
-		m.status <- r.status()
+		m.status <- r.snapshot()
 	case msgReport:
 		m.report <- r.buildReport()
 	case msgLate:

@@ -2,8 +2,11 @@ package sdk
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/supervisor-sdk/supervisor/lifecycle"
 )
@@ -51,10 +54,13 @@ type ChildStatus struct {
 	Supervisor *Status `json:"supervisor,omitempty"`
 }
 
-// Status returns a snapshot of the tree. While the supervisor runs it is
-// taken by the supervisor's goroutine between two events, so it is
-// consistent; ctx bounds the wait. After the supervisor has ended it
-// describes the final states.
+// Status returns a snapshot of the tree. While the supervisor runs, its
+// goroutine copies the facts of its children between two events, so the
+// snapshot is consistent; the rest (formatting, nested supervisors) is
+// done by the caller, and concurrent callers share one copy, so that many
+// status readers cannot starve supervision. ctx bounds the wait. After the
+// supervisor has ended it describes the final states. A LastError longer
+// than 1 KiB is cut.
 func (s *Supervisor) Status(ctx context.Context) (Status, error) {
 	if err := s.usable(); err != nil {
 		return Status{}, err
@@ -66,21 +72,16 @@ func (s *Supervisor) Status(ctx context.Context) (Status, error) {
 	var st Status
 	switch {
 	case r != nil:
-		reply := make(chan Status, 1)
-		if ok, err := r.postCtx(ctx, msg{kind: msgStatus, status: reply}); err != nil {
-			return Status{}, err
-		} else if !ok {
+		snap, err := r.sharedSnapshot(ctx)
+		if err == errRunEnded {
 			return s.Status(ctx) // it ended meanwhile
 		}
-		select {
-		case st = <-reply:
-		case <-r.done:
-			return s.Status(ctx)
-		case <-ctx.Done():
-			return Status{}, context.Cause(ctx)
+		if err != nil {
+			return Status{}, err
 		}
+		st = snap.status()
 	case last != nil:
-		st = last.status() // ended: nothing changes it any more
+		st = last.snapshot().status() // ended: nothing changes it any more
 	default:
 		return Status{Path: s.Path()}, nil
 	}
@@ -106,6 +107,159 @@ func (s *Supervisor) Status(ctx context.Context) (Status, error) {
 	return st, nil
 }
 
+var errRunEnded = errors.New("sdk: the run ended")
+
+// statusCall is one copy of a run's children; the callers that ask for a
+// status while one is being made share the next one, so that every caller
+// gets a copy made after it asked, and at most one is made at a time.
+type statusCall struct {
+	done chan struct{}
+	snap *runSnap
+}
+
+// sharedSnapshot returns a copy of the run's children made after the call.
+func (r *run) sharedSnapshot(ctx context.Context) (*runSnap, error) {
+	r.stMu.Lock()
+	var call *statusCall
+	switch {
+	case r.stCall == nil:
+		call = &statusCall{done: make(chan struct{})}
+		r.stCall = call
+		// Its own goroutine, so that every caller, this one included,
+		// waits only as long as its own context lets it; it ends when
+		// the loop answers or has finished.
+		go r.copyForStatus(call)
+	case r.stNext == nil:
+		call = &statusCall{done: make(chan struct{})}
+		r.stNext = call // made once the one in progress is done
+	default:
+		call = r.stNext
+	}
+	r.stMu.Unlock()
+	select {
+	case <-call.done:
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
+	if call.snap == nil {
+		return nil, errRunEnded
+	}
+	return call.snap, nil
+}
+
+func (r *run) copyForStatus(call *statusCall) {
+	for call != nil {
+		reply := make(chan *runSnap, 1)
+		if r.post(msg{kind: msgStatus, status: reply}) {
+			select {
+			case call.snap = <-reply:
+			case <-r.done:
+			}
+		}
+		r.stMu.Lock()
+		next := r.stNext
+		r.stCall, r.stNext = next, nil
+		r.stMu.Unlock()
+		close(call.done)
+		call = next
+	}
+}
+
+// runSnap is what the loop copies for a status: the facts only it may
+// read, nothing formatted.
+type runSnap struct {
+	path     string
+	lc       *lifecycle.Machine
+	started  bool
+	children []childSnap
+}
+
+type childSnap struct {
+	path                string
+	lc                  *lifecycle.Machine
+	attempt, generation uint64
+	restarts            int
+	lastErr             error
+	readiness           bool
+	pausedBy            audit
+	live, ended, nested bool
+	beat                int64
+}
+
+// snapshot copies the run's children; only the loop, or anyone after the
+// loop has ended, may call it.
+func (r *run) snapshot() *runSnap {
+	snap := &runSnap{path: r.path, lc: r.lc, started: !r.startup, children: make([]childSnap, len(r.children))}
+	for i, c := range r.children {
+		cs := &snap.children[i]
+		*cs = childSnap{path: c.path, lc: c.lc, attempt: c.attempt, generation: c.generation, restarts: c.restarts,
+			lastErr: c.lastErr, readiness: c.spec.Readiness, pausedBy: c.pausedBy, live: c.isLive(), ended: c.ended(),
+			nested: nestedSupervisor(c.spec.Service) != nil}
+		if a := c.live; a != nil {
+			cs.beat = a.beat.Load()
+		}
+	}
+	return snap
+}
+
+// maxStatusError bounds a LastError in a status.
+const maxStatusError = 1 << 10
+
+// status formats the snapshot; it reads only the snapshot and the
+// lock-free lifecycle machines, so any goroutine may call it.
+func (snap *runSnap) status() Status {
+	h := snap.lc.Health()
+	st := Status{Path: snap.path, Health: *h, Ready: snap.started && h.State == lifecycle.StateAlive}
+	st.Children = make([]ChildStatus, 0, len(snap.children))
+	for i := range snap.children {
+		c := &snap.children[i]
+		h := c.lc.Health()
+		cs := ChildStatus{
+			Path:              c.path,
+			State:             h.State,
+			Since:             h.Since,
+			Attempt:           c.attempt,
+			Generation:        c.generation,
+			Restarts:          c.restarts,
+			DeclaresReadiness: c.readiness,
+			Ready:             h.State == lifecycle.StateReady,
+			Paused:            h.State == lifecycle.StatePaused,
+			PausedBy:          c.pausedBy.by,
+			PausedReason:      c.pausedBy.reason,
+			Live:              c.live,
+		}
+		if c.lastErr != nil {
+			cs.LastError = cut(c.lastErr.Error(), maxStatusError)
+		}
+		if c.beat != 0 {
+			cs.LastHeartbeat = time.Unix(0, c.beat).UTC()
+		}
+		if c.nested {
+			cs.Supervisor = &Status{Path: c.path}
+		}
+		// A child that declares readiness counts until it is ready, and for
+		// good once it has failed; one that completed or was stopped on
+		// purpose does not.
+		if c.readiness && !cs.Paused && !cs.Ready && (!c.ended || h.State == lifecycle.StateFailed) {
+			st.Ready = false
+		}
+		st.Children = append(st.Children, cs)
+	}
+	return st
+}
+
+// cut bounds s to max bytes, on a rune boundary, saying how long it was.
+func cut(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	n := max
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + fmt.Sprintf("… (%d bytes)", len(s))
+}
+
 // nested finds the nested supervisor at path among the declared children.
 func (s *Supervisor) nested(path string) *Supervisor {
 	s.mu.Lock()
@@ -117,47 +271,4 @@ func (s *Supervisor) nested(path string) *Supervisor {
 		}
 	}
 	return nil // removed meanwhile
-}
-
-// status builds the snapshot; only the loop, or anyone after the loop has
-// ended, may call it.
-func (r *run) status() Status {
-	st := Status{Path: r.path, Health: *r.lc.Health(), Ready: !r.startup && r.lc.State() == lifecycle.StateAlive}
-	st.Children = make([]ChildStatus, 0, len(r.children))
-	for _, c := range r.children {
-		h := c.lc.Health()
-		cs := ChildStatus{
-			Path:              c.path,
-			State:             h.State,
-			Since:             h.Since,
-			Attempt:           c.attempt,
-			Generation:        c.generation,
-			Restarts:          c.restarts,
-			DeclaresReadiness: c.spec.Readiness,
-			Ready:             h.State == lifecycle.StateReady,
-			Paused:            h.State == lifecycle.StatePaused,
-			PausedBy:          c.pausedBy.by,
-			PausedReason:      c.pausedBy.reason,
-			Live:              c.isLive(),
-		}
-		if c.lastErr != nil {
-			cs.LastError = c.lastErr.Error()
-		}
-		if a := c.live; a != nil {
-			if b := a.beat.Load(); b != 0 {
-				cs.LastHeartbeat = time.Unix(0, b).UTC()
-			}
-		}
-		if nestedSupervisor(c.spec.Service) != nil {
-			cs.Supervisor = &Status{Path: c.path}
-		}
-		// A child that declares readiness counts until it is ready, and for
-		// good once it has failed; one that completed or was stopped on
-		// purpose does not.
-		if c.spec.Readiness && !cs.Paused && !cs.Ready && (!c.ended() || h.State == lifecycle.StateFailed) {
-			st.Ready = false
-		}
-		st.Children = append(st.Children, cs)
-	}
-	return st
 }

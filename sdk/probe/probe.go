@@ -31,8 +31,16 @@ const statusTimeout = 2 * time.Second
 // The handler is read-only: other methods get 405. It is safe to expose
 // inside a cluster, but it reveals child names and error messages, so not
 // to the internet (see the package documentation).
-func Handler(s *sdk.Supervisor) http.Handler {
-	h := &handler{s: s}
+//
+// /statusz serves a status at most a second old (see [WithStatusMaxAge]):
+// however many clients ask, the tree is copied and the page rendered at
+// most once per second, so that status readers cannot starve
+// supervision. /livez and /readyz are always fresh.
+func Handler(s *sdk.Supervisor, opts ...Option) http.Handler {
+	h := &handler{s: s, maxAge: time.Second}
+	for _, o := range opts {
+		o(h)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /livez", h.livez)
 	mux.HandleFunc("GET /readyz", h.readyz)
@@ -40,8 +48,17 @@ func Handler(s *sdk.Supervisor) http.Handler {
 	return mux
 }
 
+// Option configures [Handler].
+type Option func(*handler)
+
+// WithStatusMaxAge sets how old a status /statusz may serve (default 1s);
+// 0 makes every request take a fresh one.
+func WithStatusMaxAge(d time.Duration) Option { return func(h *handler) { h.maxAge = max(d, 0) } }
+
 type handler struct {
-	s *sdk.Supervisor
+	s      *sdk.Supervisor
+	maxAge time.Duration
+	pages  pageCache
 }
 
 func (h *handler) livez(w http.ResponseWriter, _ *http.Request) {
@@ -100,33 +117,42 @@ func notReady(b *strings.Builder, st sdk.Status) {
 
 func (h *handler) statusz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Add("Vary", "Accept")
-	st, err := h.status(r)
+	html := prefersHTML(r.Header.Get("Accept"))
+	p, err := h.pages.get(r.Context(), html, h.maxAge, func(ctx context.Context) (rendered, error) {
+		return h.render(ctx, html)
+	})
 	if err != nil {
 		text(w, http.StatusServiceUnavailable, "status unavailable: "+err.Error())
 		return
 	}
-	if prefersHTML(r.Header.Get("Accept")) {
-		page := newPage(st, time.Now())
+	noCache(w.Header())
+	w.Header().Set("Content-Type", p.contentType)
+	w.WriteHeader(p.code)
+	_, _ = w.Write(p.body)
+}
+
+// render takes a status and renders it as JSON or HTML.
+func (h *handler) render(ctx context.Context, html bool) (rendered, error) {
+	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
+	defer cancel()
+	st, err := h.s.Status(ctx)
+	if err != nil {
+		return rendered{}, err
+	}
+	if html {
 		var buf strings.Builder
-		if err := pageTemplate.Execute(&buf, page); err != nil {
-			text(w, http.StatusInternalServerError, "cannot render the status: "+err.Error())
-			return
+		if err := pageTemplate.Execute(&buf, newPage(st, time.Now())); err != nil {
+			return rendered{code: http.StatusInternalServerError, contentType: "text/plain; charset=utf-8",
+				body: []byte("cannot render the status: " + err.Error())}, nil
 		}
-		noCache(w.Header())
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write([]byte(buf.String()))
-		return
+		return rendered{code: http.StatusOK, contentType: "text/html; charset=utf-8", body: []byte(buf.String())}, nil
 	}
 	body, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
-		text(w, http.StatusInternalServerError, "cannot encode the status: "+err.Error())
-		return
+		return rendered{code: http.StatusInternalServerError, contentType: "text/plain; charset=utf-8",
+			body: []byte("cannot encode the status: " + err.Error())}, nil
 	}
-	noCache(w.Header())
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(append(body, '\n'))
+	return rendered{code: http.StatusOK, contentType: "application/json", body: append(body, '\n')}, nil
 }
 
 func (h *handler) status(r *http.Request) (sdk.Status, error) {
