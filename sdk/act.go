@@ -141,7 +141,8 @@ func (r *run) recordExit(c *child, x *classified, from lifecycle.State) {
 	}
 	if x.panic != nil {
 		c.lastPanic, c.lastErr = x.panic, x.panic // a panic while stopping too
-		r.emit(Event{Type: EventChildPanicked, Path: c.path, Attempt: c.attempt, Err: x.panic, Ran: x.ran, Failures: c.backoff.consecutive()})
+		r.emit(Event{Type: EventChildPanicked, Path: c.path, Attempt: c.attempt, Err: x.panic, Ran: x.ran, Failures: c.backoff.consecutive(),
+			Crash: r.cfg.passPanics && !x.panicFromRestartIf})
 	}
 	r.emit(Event{Type: EventChildExited, Path: c.path, Attempt: c.attempt, Generation: c.generation, From: from,
 		Exit: x.kind, Err: x.err, Ran: x.ran, Failures: c.backoff.consecutive()})

@@ -20,6 +20,9 @@ type classified struct {
 	// stopped is the supervisor's stop the exit answered, for ExitStopped.
 	stopped *StopCause
 	verdict verdict
+	// panicFromRestartIf: the panic is RestartIf's, not the attempt's (it
+	// is recovered either way).
+	panicFromRestartIf bool
 }
 
 // classify judges how the live attempt of c ended. The supervisor's own
@@ -42,7 +45,7 @@ func classify(c *child, x *exitMsg, now time.Time) classified {
 	if out.verdict == verdictPanicked && out.kind != ExitStopped {
 		// RestartIf panicked: the child cannot be judged, and ends failed
 		// with the predicate's panic.
-		out.kind, out.panic = ExitPanic, x.verdictPanic
+		out.kind, out.panic, out.panicFromRestartIf = ExitPanic, x.verdictPanic, true
 		out.err = x.verdictPanic
 	}
 	return out

@@ -63,7 +63,12 @@ type Event struct {
 	// Seq numbers the events of a tree, from 1, strictly increasing across
 	// every observer of the root: a gap is an event this observer missed
 	// (a full subscription buffer or hook queue).
-	Seq  uint64
+	Seq uint64
+	// Tree identifies the run of the tree the event belongs to, unique in
+	// the process: a new Serve of the root is a new tree. Observers key
+	// what they keep per tree by it, not by path, so that two trees with
+	// the same names do not collide.
+	Tree uint64
 	Time time.Time
 	// Path is the child's path (/root/api/http), or the supervisor's own for
 	// supervisor-level events.
@@ -113,6 +118,10 @@ type Event struct {
 	// Restarts is the child's restart count so far; Failures the number
 	// of consecutive abnormal exits (reset by a clean exit or a stable run).
 	Restarts, Failures int
+	// Crash is set on the EventChildPanicked of a panic that will crash the
+	// process (WithPanicPassThrough): observers that buffer, such as span
+	// exporters, should flush now.
+	Crash bool
 }
 
 // String renders the event as one readable line.

@@ -26,6 +26,7 @@ const defaultFeedLimit = 4096
 // so the numbers are strictly increasing across every observer of the
 // root.
 type feed struct {
+	id       uint64 // the tree's identity, for Event.Tree
 	mu       sync.Mutex
 	seq      uint64   // the last number given out
 	queue    []queued // hooks' backlog, from head
@@ -50,11 +51,15 @@ type queued struct {
 	src   *run
 }
 
+// trees numbers the feeds of the process: a tree's identity in its
+// events, so that observers can tell two trees with the same paths apart.
+var trees atomic.Uint64
+
 func newFeed(limit int) *feed {
 	if limit <= 0 {
 		limit = defaultFeedLimit
 	}
-	return &feed{limit: limit, wake: make(chan struct{}, 1), finished: make(chan struct{}), progress: make(chan struct{})}
+	return &feed{id: trees.Add(1), limit: limit, wake: make(chan struct{}, 1), finished: make(chan struct{}), progress: make(chan struct{})}
 }
 
 // publish numbers e, offers it to the subscriptions of src's chain and
@@ -62,7 +67,7 @@ func newFeed(limit int) *feed {
 func (f *feed) publish(src *run, e Event, hooks []func(Event)) uint64 {
 	f.mu.Lock()
 	f.seq++
-	e.Seq = f.seq
+	e.Seq, e.Tree = f.seq, f.id
 	for _, s := range src.chain {
 		for _, sub := range s.subsList() {
 			sub.offer(e)

@@ -142,7 +142,7 @@ const passThroughEnv = "SDK_TEST_PANIC_PASSTHROUGH"
 func TestPanicPassThrough(t *testing.T) {
 	if os.Getenv(passThroughEnv) == "1" {
 		s, err := sdk.New("r", sdk.WithPanicPassThrough(), sdk.WithEventHook(func(e sdk.Event) {
-			fmt.Fprintln(os.Stderr, "event:", e.Type, e.Path)
+			fmt.Fprintln(os.Stderr, "event:", e.Type, e.Path, "crash:", e.Crash)
 		}))
 		if err != nil {
 			os.Exit(3)
@@ -167,8 +167,8 @@ func TestPanicPassThrough(t *testing.T) {
 	require.NotEqual(t, 4, ee.ExitCode(), "Serve returned instead of crashing")
 	out := stderr.String()
 	require.Contains(t, out, "panic: pass-through-boom")
-	require.Contains(t, out, "event: child_panicked /r/c", "the panic event is delivered before the crash")
-	require.Contains(t, out, "event: child_exited /r/c")
+	require.Contains(t, out, "event: child_panicked /r/c crash: true", "the panic event is delivered before the crash, and says so")
+	require.Contains(t, out, "event: child_exited /r/c crash: false")
 	require.NotContains(t, out, "event: child_restarting")
 }
 

@@ -2,6 +2,7 @@ package sdk_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"testing/synctest"
 
@@ -71,5 +72,31 @@ func TestClosedSubscriptionReceivesNothing(t *testing.T) {
 		_, open := <-sub.C()
 		require.False(t, open)
 		require.Zero(t, sub.Dropped())
+	})
+}
+
+// Events name their tree: two trees with the same paths are told apart,
+// and a new Serve of a root is a new tree.
+func TestEventsNameTheirTree(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		trees := map[uint64]bool{}
+		var mu sync.Mutex
+		hook := sdk.WithEventHook(func(e sdk.Event) {
+			mu.Lock()
+			trees[e.Tree] = true
+			mu.Unlock()
+		})
+		for range 2 {
+			s := newSup(t, "root", hook)
+			add(t, s, sdk.Spec{Name: "a", Service: idleService})
+			for range 2 {
+				sv := serve(t, s)
+				synctest.Wait()
+				require.NoError(t, sv.stop())
+			}
+		}
+		synctest.Wait()
+		require.Len(t, trees, 4, "two supervisors named root, each served twice")
+		require.False(t, trees[0])
 	})
 }
