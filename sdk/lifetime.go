@@ -93,7 +93,6 @@ func (r *run) declare(spec Spec, by audit) (*child, error) {
 	c.backoff.init(c.spec.Backoff, r.cfg.rand)
 	r.children = append(r.children, c)
 	r.byName[spec.Name] = c
-	r.pendingN++ // a new lifecycle is starting
 	r.emit(Event{Type: EventChildAdded, Path: path, To: lifecycle.StateStarting, RequestedBy: by.by, Cause: by.reason})
 	return c, nil
 }

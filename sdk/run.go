@@ -35,21 +35,26 @@ type run struct {
 	plans         []*restartPlan
 	shut          *shutdown
 	err           error
-	lost          []string      // paths of abandoned children
-	declared      uint64        // declaration counter
-	started       uint64        // start-order counter
-	pendingN      int           // children in state starting, waiting for their dependencies
-	report        *Report       // set when the supervisor has ended
-	removed       []ChildReport // children removed during the run, most recent last
-	omitted       int           // removed children beyond the bound, and ended pool children forgotten
-	result        error         // what Serve returns
-	endSeq        uint64        // the number of the run's last event, for flushing the hooks
-	hurry         chan struct{} // closed when the shutdown deadline has passed
-	hurried       bool
-	doa           bool        // served with a context that had already ended
-	stMu          sync.Mutex  // guards stCall and stNext
-	stCall        *statusCall // the status copy in progress
-	stNext        *statusCall // the next one, shared by those who asked meanwhile
+	lost          []string // paths of abandoned children
+	declared      uint64   // declaration counter
+	started       uint64   // start-order counter
+	// waiters indexes the children set aside to wait for their
+	// dependencies (their state says starting), so that a launch checks
+	// only them; entries that have left starting are dropped lazily.
+	waiters      []*child
+	inChildUp    bool // childUp is running: a nested call asks for another round
+	childUpAgain bool
+	report       *Report       // set when the supervisor has ended
+	removed      []ChildReport // children removed during the run, most recent last
+	omitted      int           // removed children beyond the bound, and ended pool children forgotten
+	result       error         // what Serve returns
+	endSeq       uint64        // the number of the run's last event, for flushing the hooks
+	hurry        chan struct{} // closed when the shutdown deadline has passed
+	hurried      bool
+	doa          bool        // served with a context that had already ended
+	stMu         sync.Mutex  // guards stCall and stNext
+	stCall       *statusCall // the status copy in progress
+	stNext       *statusCall // the next one, shared by those who asked meanwhile
 	// shutting is set when the shutdown begins, for callers: commands and
 	// additions are refused without reaching the loop, so that a storm of
 	// them cannot hold the shutdown up.
@@ -220,27 +225,15 @@ func (r *run) move(c *child, to lifecycle.State, reason string) {
 		reportBug(err)
 		return
 	}
-	r.countPending(from, to)
 }
 
 // finishChild ends the child's lifecycle with rep.
 func (r *run) finishChild(c *child, rep lifecycle.ExitReport) bool {
-	from := c.state()
 	if _, err := c.lc.Finish(rep); err != nil {
 		reportBug(err)
 		return false
 	}
-	r.countPending(from, rep.State)
 	return true
-}
-
-func (r *run) countPending(from, to lifecycle.State) {
-	if from == lifecycle.StateStarting {
-		r.pendingN--
-	}
-	if to == lifecycle.StateStarting {
-		r.pendingN++
-	}
 }
 
 func (r *run) moveSelf(to lifecycle.State, reason string) uint64 {

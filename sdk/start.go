@@ -129,6 +129,7 @@ func (r *run) launchWhenDepsUp(c *child, cause string) {
 		return
 	}
 	r.move(c, lifecycle.StateStarting, cause)
+	r.waiters = append(r.waiters, c)
 	r.emit(Event{Type: EventChildPending, Path: c.path, Attempt: c.attempt, To: lifecycle.StateStarting,
 		Cause: "waiting for " + strings.Join(c.spec.DependsOn, ", ")})
 }
@@ -172,20 +173,32 @@ func (r *run) childUp() {
 	if r.shut != nil {
 		return
 	}
-	// Most launches (every restart, in a tree without dependencies) have
-	// nobody waiting: keep them O(1).
-	for progress := r.pendingN > 0; progress; {
-		progress = false
-		for _, c := range r.children {
-			// During the initial start, a child whose turn has not come
-			// yet is left to startChildren, which goes in declaration
-			// order.
-			if c.isPending() && (!r.launching || c.declared < r.turn) && r.depsUp(c) {
+	// Only the children set aside for their dependencies are looked at:
+	// most launches (every restart, in a tree without dependencies) have
+	// nobody waiting, and stay O(1). A launch below comes back here; it
+	// only asks for another round.
+	if r.inChildUp {
+		r.childUpAgain = true
+		return
+	}
+	r.inChildUp = true
+	for again := len(r.waiters) > 0; again; {
+		again, r.childUpAgain = false, false
+		waiters := r.waiters
+		r.waiters = nil
+		for _, c := range waiters {
+			switch {
+			case !c.isPending(): // launched, paused or ended meanwhile
+			case r.depsUp(c):
 				r.launch(c, "dependencies up")
-				progress = true
+				again = true
+			default:
+				r.waiters = append(r.waiters, c)
 			}
 		}
+		again = again || r.childUpAgain
 	}
+	r.inChildUp = false
 	r.checkStarted()
 }
 
