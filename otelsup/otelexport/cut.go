@@ -3,7 +3,9 @@ package otelexport
 import (
 	"context"
 	"fmt"
+	"time"
 
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
@@ -28,4 +30,30 @@ func (e *cutSpanExporter) ExportSpans(ctx context.Context, spans []sdktrace.Read
 	stop := context.AfterFunc(e.cut, func() { cancel(context.Cause(e.cut)) })
 	defer stop()
 	return e.SpanExporter.ExportSpans(ctx, spans)
+}
+
+// closeTimeout bounds the exporter's own Shutdown once the exports are
+// cut: closing its connection must happen even when the caller's
+// deadline has passed, or the connection's goroutines (gRPC's reconnect
+// loop with the collector down) would outlive Shutdown for good.
+const closeTimeout = time.Second
+
+// Shutdown closes the exporter with a context of its own: the batch
+// processor passes the caller's, which has often run out by the time the
+// queue has been cut, and an exporter given an ended context may return
+// without closing its connection.
+func (e *cutSpanExporter) Shutdown(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+	defer cancel()
+	return e.SpanExporter.Shutdown(ctx)
+}
+
+// closingMetricExporter closes its exporter with a context of its own,
+// for the reason cutSpanExporter.Shutdown gives.
+type closingMetricExporter struct{ sdkmetric.Exporter }
+
+func (e closingMetricExporter) Shutdown(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+	defer cancel()
+	return e.Exporter.Shutdown(ctx)
 }

@@ -83,7 +83,7 @@ func runFlaky(t *testing.T, a *otelsup.Adapter, n int64, within time.Duration) *
 		t.Fatal(err)
 	}
 	var calls atomic.Int64
-	if err := root.Add(context.Background(), sdk.Spec{Name: "flaky", Backoff: sdk.NoBackoff(), Service: sdk.ServiceFunc(func(ctx context.Context) error {
+	if err := root.Add(context.Background(), sdk.Spec{Name: "flaky", Backoff: sdk.NoBackoff(), FailureLimit: -1, Service: sdk.ServiceFunc(func(ctx context.Context) error {
 		if calls.Add(1) < n {
 			return errors.New("boom")
 		}

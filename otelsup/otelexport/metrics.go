@@ -63,7 +63,7 @@ func metricReader(ctx context.Context) (sdkmetric.Reader, string, error) {
 		if err != nil {
 			return nil, "", fmt.Errorf("otelexport: metrics (%s): %w", s.env(), err)
 		}
-		return sdkmetric.NewPeriodicReader(exp), "otlp (grpc)", nil
+		return sdkmetric.NewPeriodicReader(closingMetricExporter{exp}), "otlp (grpc)", nil
 	case name == exporterProm:
 		// Not autoexport's: its exporter keeps the otel_scope_* labels
 		// and the exporter's default naming, which the shipped rules do
