@@ -102,9 +102,12 @@ echo "# took ${elapsed}s; load average after: $load_after" >>"$out"
 # Summaries: the peers side by side (one column per library), then the
 # benchmarks without a lib key (our hot paths, the root module's).
 libs='/lib:(ours OR suture OR oversight OR floor OR mutex)'
-benchstat -col /lib -filter "$libs" "$out" >"${out%.txt}.peers.txt"
-benchstat -format csv -col /lib -filter "$libs" "$out" >"${out%.txt}.peers.csv" 2>/dev/null
-benchstat -filter "-$libs" "$out" >"${out%.txt}.hotpaths.txt"
+# benchstat names its input in its headers: run it where the file is, so
+# the results carry no path of this machine.
+stat() { (cd "$(dirname "$out")" && benchstat "$@" "$(basename "$out")"); }
+stat -col /lib -filter "$libs" >"${out%.txt}.peers.txt"
+stat -format csv -col /lib -filter "$libs" >"${out%.txt}.peers.csv" 2>/dev/null
+stat -filter "-$libs" >"${out%.txt}.hotpaths.txt"
 table=$(cd "$here" && go run ./cmd/ratios -in "${out%.txt}.peers.csv")
 
 section=$(mktemp)
