@@ -290,6 +290,18 @@ func noLeaks(b *testing.B) {
 	})
 }
 
+// settleGoroutines waits until no more than n goroutines run.
+func settleGoroutines(b *testing.B, n int) {
+	b.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > n {
+		if time.Now().After(deadline) {
+			b.Fatalf("%d goroutines still running, want at most %d", runtime.NumGoroutine(), n)
+		}
+		runtime.Gosched()
+	}
+}
+
 // memStats returns the runtime's memory statistics after two collections,
 // so that only live memory is counted.
 func memStats() runtime.MemStats {

@@ -137,7 +137,12 @@ func BenchmarkIdleChildHeap(b *testing.B) {
 			noLeaks(b)
 			b.ReportAllocs()
 			var heap, stack float64
+			base := runtime.NumGoroutine()
 			for b.Loop() {
+				// The previous round's children must have gone before the
+				// baseline is read: their goroutines still alive made the
+				// samples step down round after round.
+				settleGoroutines(b, base)
 				before := memStats()
 				idle := newIdleGroup("c", n)
 				sup := l.start(b, idle.children)
