@@ -42,6 +42,11 @@ type emitter interface {
 // spanEmitter adds an EventTransition to the bound span.
 type spanEmitter struct{}
 
+var kindAttrs = [...]attribute.KeyValue{
+	KindSupervisor: AttrKind.String(KindSupervisor.String()),
+	KindChild:      AttrKind.String(KindChild.String()),
+}
+
 var fromAttrs, toAttrs = func() (from, to [numStates]attribute.KeyValue) {
 	for s := StateStarting; int(s) < numStates; s++ {
 		from[s] = AttrFrom.String(s.String())
@@ -55,7 +60,7 @@ func (spanEmitter) transition(span trace.Span, ev event) {
 		return
 	}
 	attrs := make([]attribute.KeyValue, 5, 6)
-	attrs[0], attrs[1] = ev.m.attrKind, ev.m.attrPath
+	attrs[0], attrs[1] = kindAttrs[ev.m.kind], AttrPath.String(ev.m.path)
 	attrs[2], attrs[3] = fromAttrs[ev.from], toAttrs[ev.to]
 	attrs[4] = AttrReason.String(ev.reason)
 	if ev.by != "" {

@@ -9,23 +9,19 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 )
 
 // Machine is one lifecycle: a state that moves along its kind's transition
 // table and ends at most once. All methods are safe for concurrent use.
 type Machine struct {
+	// options are kept in the machine itself: applying them to a separate
+	// struct made that struct escape, one allocation per machine.
+	options
 	kind      Kind
 	tab       *table
 	path      string
-	startedAt time.Time
-	now       func() time.Time
-	emit      emitter
-	metrics   *StateMetrics
-	attrKind  attribute.KeyValue
-	attrPath  attribute.KeyValue
-	done      chan struct{}
+	startedAt int64 // UnixNano
 
 	// Published for lock-free readers. Writers bump seq to odd, store, and
 	// bump it back to even; a reader that sees the same even seq before and
@@ -37,16 +33,31 @@ type Machine struct {
 	end      atomic.Pointer[ending]
 	cache    atomic.Pointer[cachedHealth] // the snapshot of the current seq, built on first read
 
-	mu     sync.Mutex // serialises writers; readers never take it
-	span   trace.Span
+	mu   sync.Mutex // serialises writers; readers never take it
+	span trace.Span
+	// done is made by the first Done or Wait that needs it: most machines
+	// are never waited on, and a channel costs more than the rest of a
+	// machine's bookkeeping.
+	done   chan struct{}
 	closed bool
+
+	reg registration // the machine's place in its StateMetrics, guarded by the StateMetrics' lock
 }
 
 // ending is the immutable terminal record shared by every reader.
 type ending struct {
 	report  ExitReport
-	failure *FailureReason
+	failure FailureReason
+	failed  bool
 }
+
+// closedChan is the Done channel of a machine first asked for it after it
+// ended.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 // New returns a machine of the given kind in [StateStarting]. path names the
 // lifecycle in telemetry and errors (for example "/root/api/http") and must
@@ -58,31 +69,20 @@ func New(kind Kind, path string, opts ...Option) (*Machine, error) {
 	if strings.TrimSpace(path) == "" {
 		return nil, &FieldError{Field: "path", Problem: "is blank"}
 	}
-	o := options{now: time.Now, emitter: spanEmitter{}}
+	m := &Machine{options: options{now: time.Now, emitter: spanEmitter{}}, kind: kind, tab: kind.table(), path: path}
 	for _, opt := range opts {
-		opt(&o)
+		opt(&m.options)
 	}
-	if o.now == nil {
+	if m.now == nil {
 		return nil, &FieldError{Field: "clock", Problem: "is nil"}
 	}
-	if !o.metricsSet {
-		o.metrics = defaultStateMetrics()
+	if !m.metricsSet {
+		m.metrics = defaultStateMetrics()
 	}
-	start := o.now().UTC()
-	m := &Machine{
-		kind:      kind,
-		tab:       kind.table(),
-		path:      path,
-		startedAt: start,
-		now:       o.now,
-		emit:      o.emitter,
-		metrics:   o.metrics,
-		attrKind:  AttrKind.String(kind.String()),
-		attrPath:  AttrPath.String(path),
-		done:      make(chan struct{}),
-	}
+	start := m.now().UnixNano()
+	m.startedAt = start
 	m.state.Store(uint32(StateStarting))
-	m.since.Store(start.UnixNano())
+	m.since.Store(start)
 	if m.metrics != nil {
 		m.metrics.add(m)
 	}
@@ -113,7 +113,7 @@ func (m *Machine) Health() *Health {
 	if c := m.cache.Load(); c != nil && c.seq == m.seq.Load() {
 		return &c.h
 	}
-	c := &cachedHealth{h: Health{Kind: m.kind, Path: m.path, StartedAt: m.startedAt}}
+	c := &cachedHealth{h: Health{Kind: m.kind, Path: m.path, StartedAt: time.Unix(0, m.startedAt).UTC()}}
 	for {
 		s := m.seq.Load()
 		if s&1 == 0 {
@@ -126,7 +126,10 @@ func (m *Machine) Health() *Health {
 				c.h.State, c.h.Alive, c.h.Shutdown = st, !m.tab.terminal.has(st), sd
 				c.h.Since = time.Unix(0, since).UTC()
 				if end != nil {
-					c.h.Exit, c.h.Failure = &end.report, end.failure
+					c.h.Exit = &end.report
+					if end.failed {
+						c.h.Failure = &end.failure
+					}
 				}
 				break
 			}
@@ -179,7 +182,7 @@ func (m *Machine) Transition(to State, reason string) error {
 	}
 	at := m.now()
 	m.publish(to, at, nil, nil)
-	m.emit.transition(m.span, event{m: m, from: from, to: to, reason: reason, at: at})
+	m.emitter.transition(m.span, event{m: m, from: from, to: to, reason: reason, at: at})
 	return nil
 }
 
@@ -205,12 +208,12 @@ func (m *Machine) Finish(r ExitReport) (ExitReport, error) {
 	at := m.now()
 	r.CompletedAt = at.UTC()
 	e := &ending{report: r}
-	if f, ok := r.FailureReason(); ok {
-		e.failure = &f
-	}
+	e.failure, e.failed = r.FailureReason()
 	m.publish(r.State, at, nil, e)
-	close(m.done)
-	m.emit.transition(m.span, event{m: m, from: from, to: r.State, reason: r.Reason, at: at})
+	if m.done != nil {
+		close(m.done)
+	}
+	m.emitter.transition(m.span, event{m: m, from: from, to: r.State, reason: r.Reason, at: at})
 	return r, nil
 }
 
@@ -250,7 +253,7 @@ func (m *Machine) RequestShutdown(requestedBy, reason string) (ExitReport, bool,
 		return ExitReport{}, false, nil
 	}
 	m.publish(to, at, req, nil)
-	m.emit.transition(m.span, event{m: m, from: from, to: to, reason: reason, by: requestedBy, at: at})
+	m.emitter.transition(m.span, event{m: m, from: from, to: to, reason: reason, by: requestedBy, at: at})
 	return ExitReport{}, false, nil
 }
 
@@ -269,19 +272,27 @@ func (m *Machine) publish(to State, at time.Time, req *ShutdownRequest, e *endin
 }
 
 // Done returns a channel that is closed when the lifecycle ends.
-func (m *Machine) Done() <-chan struct{} { return m.done }
+func (m *Machine) Done() <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.done == nil {
+		if m.end.Load() != nil {
+			return closedChan
+		}
+		m.done = make(chan struct{})
+	}
+	return m.done
+}
 
 // Wait blocks until the lifecycle ends and returns its exit report, or
 // returns the context's cause if ctx ends first. Any number of goroutines
 // may wait, any number of times; all get the same report.
 func (m *Machine) Wait(ctx context.Context) (ExitReport, error) {
-	select {
-	case <-m.done:
-		return m.end.Load().report, nil
-	default:
+	if e := m.end.Load(); e != nil {
+		return e.report, nil
 	}
 	select {
-	case <-m.done:
+	case <-m.Done():
 		return m.end.Load().report, nil
 	case <-ctx.Done():
 		return ExitReport{}, context.Cause(ctx)

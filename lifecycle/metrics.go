@@ -45,9 +45,19 @@ type StateMetrics struct {
 	sup, child metric.Int64ObservableUpDownCounter
 	reg        metric.Registration
 
-	mu       sync.Mutex
-	machines map[*Machine][][]metric.ObserveOption // per state, in table order
-	closed   bool
+	mu     sync.Mutex
+	head   *Machine // the registered machines, linked through their reg
+	closed bool
+}
+
+// registration is a machine's place in its StateMetrics: a doubly linked
+// list threaded through the machines, so registering costs no allocation
+// and removing is O(1).
+type registration struct {
+	prev, next *Machine
+	// opts holds one option per state, in table order; built on the first
+	// collection that sees the machine.
+	opts *[]metric.ObserveOption
 }
 
 // MetricsOption configures [NewStateMetrics].
@@ -73,7 +83,7 @@ func NewStateMetrics(opts ...MetricsOption) (*StateMetrics, error) {
 		o(&c)
 	}
 	meter := c.mp.Meter(ScopeName, metric.WithInstrumentationVersion(Version()), metric.WithSchemaURL(semconv.SchemaURL))
-	sm := &StateMetrics{machines: make(map[*Machine][][]metric.ObserveOption)}
+	sm := &StateMetrics{}
 	var err error
 	sm.sup, err = meter.Int64ObservableUpDownCounter(MetricSupervisorStatus,
 		metric.WithUnit("{supervisor}"),
@@ -122,7 +132,12 @@ func (sm *StateMetrics) Close() error {
 		return nil
 	}
 	sm.closed = true
-	sm.machines = nil
+	for m := sm.head; m != nil; {
+		next := m.reg.next
+		m.reg = registration{}
+		m = next
+	}
+	sm.head = nil
 	sm.mu.Unlock()
 	// Unregister takes the SDK's pipeline lock, which a concurrent collection
 	// holds while it runs observe (which takes sm.mu): calling it under sm.mu
@@ -137,39 +152,53 @@ func (sm *StateMetrics) Close() error {
 func (sm *StateMetrics) add(m *Machine) {
 	sm.mu.Lock()
 	if !sm.closed {
-		sm.machines[m] = nil
+		m.reg = registration{next: sm.head}
+		if sm.head != nil {
+			sm.head.reg.prev = m
+		}
+		sm.head = m
 	}
 	sm.mu.Unlock()
 }
 
 // seriesOptions builds the options of every (machine, state) pair.
-func seriesOptions(m *Machine) [][]metric.ObserveOption {
+func seriesOptions(m *Machine) *[]metric.ObserveOption {
 	pathKey, stateKey := AttrChildPath, AttrChildState
 	if m.kind == KindSupervisor {
 		pathKey, stateKey = AttrSupervisorPath, AttrSupervisorState
 	}
 	path := pathKey.String(m.path)
-	opts := make([][]metric.ObserveOption, len(m.tab.states))
+	opts := make([]metric.ObserveOption, len(m.tab.states))
 	for i, s := range m.tab.states {
-		opts[i] = []metric.ObserveOption{metric.WithAttributeSet(attribute.NewSet(path, stateKey.String(s.String())))}
+		opts[i] = metric.WithAttributeSet(attribute.NewSet(path, stateKey.String(s.String())))
 	}
-	return opts
+	return &opts
 }
 
 func (sm *StateMetrics) remove(m *Machine) {
 	sm.mu.Lock()
-	delete(sm.machines, m)
+	if m.reg.prev != nil || sm.head == m {
+		if m.reg.prev != nil {
+			m.reg.prev.reg.next = m.reg.next
+		} else {
+			sm.head = m.reg.next
+		}
+		if m.reg.next != nil {
+			m.reg.next.reg.prev = m.reg.prev
+		}
+		m.reg = registration{}
+	}
 	sm.mu.Unlock()
 }
 
 func (sm *StateMetrics) observe(_ context.Context, o metric.Observer) error {
 	sm.mu.Lock()
 	defer sm.mu.Unlock()
-	for m, opts := range sm.machines {
-		if opts == nil {
-			opts = seriesOptions(m)
-			sm.machines[m] = opts
+	for m := sm.head; m != nil; m = m.reg.next {
+		if m.reg.opts == nil {
+			m.reg.opts = seriesOptions(m)
 		}
+		opts := *m.reg.opts
 		inst := sm.child
 		if m.kind == KindSupervisor {
 			inst = sm.sup
@@ -180,7 +209,7 @@ func (sm *StateMetrics) observe(_ context.Context, o metric.Observer) error {
 			if s == cur {
 				v = 1
 			}
-			o.ObserveInt64(inst, v, opts[i]...)
+			o.ObserveInt64(inst, v, opts[i:i+1]...)
 		}
 	}
 	return nil
