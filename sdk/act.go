@@ -109,12 +109,10 @@ func (r *run) attemptOver(c *child) stopping {
 	a.over.Store(true)
 	a.cancel(ErrAttemptEnded)
 	c.live = nil
-	c.stopTimers()
+	r.disarmAttempt(c)
+	r.disarm(c, clockStop)
 	st := c.stop
 	c.stop = stopping{}
-	if st.timer != nil {
-		st.timer.Stop()
-	}
 	if st.plan != nil {
 		st.plan.waiting--
 	}
@@ -179,7 +177,7 @@ func (r *run) endOwn(c *child, x *classified) {
 func (r *run) end(c *child, rep lifecycle.ExitReport) {
 	from := c.state()
 	r.leavePlan(c)
-	c.stopTimers()
+	r.disarmAttempt(c)
 	if !r.finishChild(c, rep) {
 		return
 	}
@@ -195,9 +193,8 @@ func (r *run) end(c *child, rep lifecycle.ExitReport) {
 // retires its metric series.
 func (r *run) forget(c *child) {
 	r.children = slices.DeleteFunc(r.children, func(x *child) bool { return x == c })
-	delete(r.byName, c.spec.Name)
 	r.s.mu.Lock()
-	r.s.specs = slices.DeleteFunc(r.s.specs, func(s Spec) bool { return s.Name == c.spec.Name })
+	r.s.decls = slices.DeleteFunc(r.s.decls, func(d *decl) bool { return d == c.decl })
 	delete(r.s.names, c.spec.Name)
 	r.s.mu.Unlock()
 	c.lc.Close()
@@ -220,14 +217,13 @@ func (r *run) restart(c *child, why RestartReason, origin string) {
 		r.relaunch(c)
 		return
 	}
-	c.waitTimer = r.after(delay, msg{kind: msgWaitDue, c: c, n: c.attempt})
+	r.arm(c, clockWait, delay)
 }
 
 func (r *run) onWaitDue(c *child, attempt uint64) {
-	if c.attempt != attempt || c.state() != lifecycle.StateBackoff || c.plan != nil || c.waitTimer == nil {
+	if c.attempt != attempt || c.state() != lifecycle.StateBackoff || c.plan != nil {
 		return // superseded: launched, paused, ended or taken into a plan meanwhile
 	}
-	c.waitTimer = nil
 	r.relaunch(c)
 }
 

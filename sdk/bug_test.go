@@ -22,7 +22,7 @@ func TestIllegalTransitionIsABug(t *testing.T) {
 		r, err := s.begin(context.Background())
 		require.NoError(t, err)
 		r.startChildren()
-		c := r.byName["a"]
+		c := r.child("a")
 		r.move(c, lifecycle.StatePaused, "running cannot move to paused")
 		got := Bugs()
 		require.Len(t, got, n+1)

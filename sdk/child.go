@@ -17,7 +17,7 @@ import (
 // within one step of the loop, an attempt is over (live is nil) a moment
 // before the state moves on to what was decided.
 type child struct {
-	spec     Spec
+	*decl    // the spec, shared with the supervisor's declarations
 	path     string
 	lc       *lifecycle.Machine
 	declared uint64 // declaration order within the run
@@ -41,10 +41,8 @@ type child struct {
 
 	attempt, generation uint64
 	restarts            int
-	startedAt           time.Time   // of the live attempt
-	startTimer          *time.Timer // the readiness deadline of the live attempt
-	liveTimer           *time.Timer // the next heartbeat check of the live attempt
-	waitTimer           *time.Timer // the backoff of a restart that needs no plan
+	startedAt           time.Time        // of the live attempt
+	clocks              [numClocks]int32 // positions of the child's armed deadlines in the run's heap, +1; 0 when not armed
 
 	lastErr    error
 	lastPanic  *PanicError
@@ -88,16 +86,6 @@ func (c *child) up() bool {
 	return false
 }
 
-// stopTimers disarms the timers of the child's live attempt or wait.
-func (c *child) stopTimers() {
-	for _, t := range [...]**time.Timer{&c.startTimer, &c.liveTimer, &c.waitTimer} {
-		if *t != nil {
-			(*t).Stop()
-			*t = nil
-		}
-	}
-}
-
 // stopping is what the supervisor intends with an attempt it stopped. It
 // is meaningful while the child is in state stopping; when the attempt is
 // over (returned or abandoned), exactly one of plan, cmd and the shutdown
@@ -105,7 +93,6 @@ func (c *child) stopTimers() {
 type stopping struct {
 	cause *StopCause
 	at    time.Time    // the stop request, from which the stop timeout counts
-	timer *time.Timer  // the stop timeout
 	plan  *restartPlan // the scope restart waiting for this stop
 	cmd   *command     // the operator command waiting for this stop
 }

@@ -235,10 +235,8 @@ type answer struct {
 func (s *Supervisor) nestedByName(name string) *Supervisor {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i := range s.specs {
-		if s.specs[i].Name == name {
-			return nestedSupervisor(s.specs[i].Service)
-		}
+	if d := s.names[name]; d != nil {
+		return nestedSupervisor(d.spec.Service)
 	}
 	return nil
 }
@@ -251,7 +249,7 @@ func (r *run) onControl(cmd *command) {
 		reject(ErrSupervisorDone)
 		return
 	}
-	c := r.byName[cmd.name]
+	c := r.child(cmd.name)
 	if c == nil {
 		reject(fmt.Errorf("%w: %s under %s", ErrUnknownChild, quoteName(cmd.name), r.path))
 		return
@@ -315,7 +313,7 @@ func (r *run) onControl(cmd *command) {
 	default:
 		// Nothing is running: act now.
 		r.leavePlan(c)
-		c.stopTimers()
+		r.disarmAttempt(c)
 		r.finishCommand(c, cmd, false)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/supervisor-sdk/supervisor/lifecycle"
 )
@@ -23,7 +24,7 @@ func (s *Supervisor) begin(ctx context.Context) (*run, error) {
 		s.mu.Unlock()
 		return nil, ErrAlreadyRunning
 	}
-	if err := checkDependencies(s.specs); err != nil {
+	if err := checkDependencies(s.decls); err != nil {
 		s.mu.Unlock()
 		return nil, err // nothing has started
 	}
@@ -46,8 +47,8 @@ func (s *Supervisor) begin(ctx context.Context) (*run, error) {
 		base:      context.WithoutCancel(ctx),
 		mailbox:   make(chan msg, 64),
 		done:      make(chan struct{}),
-		byName:    make(map[string]*child, len(s.specs)),
 		window:    newRestartWindow(s.cfg.intensity),
+		clocks:    deadlines{epoch: time.Now()},
 		startup:   true,
 		startDone: make(chan struct{}),
 		hurry:     make(chan struct{}),
@@ -63,15 +64,14 @@ func (s *Supervisor) begin(ctx context.Context) (*run, error) {
 	}
 	s.run = r
 	s.last.Store(r)
-	specs := s.specs
-	audits := make([]audit, len(specs))
-	for i := range specs {
-		audits[i] = s.names[specs[i].Name]
-	}
+	// The loop is the only writer of the declarations from here on (a
+	// concurrent Add is posted to it), so they need no copy.
+	decls := s.decls
 	s.mu.Unlock()
 
-	for i := range specs {
-		c, err := r.declare(specs[i], audits[i])
+	r.children = make([]*child, 0, len(decls))
+	for _, d := range decls {
+		c, err := r.declare(d)
 		if err != nil {
 			r.finish()
 			return nil, err
@@ -82,18 +82,19 @@ func (s *Supervisor) begin(ctx context.Context) (*run, error) {
 }
 
 // declare creates the loop's record of a child, and its lifecycle.
-func (r *run) declare(spec Spec, by audit) (*child, error) {
+func (r *run) declare(d *decl) (*child, error) {
+	spec := &d.spec
 	path := r.path + "/" + spec.Name
 	lc, err := lifecycle.New(lifecycle.KindChild, path, r.mopts...)
 	if err != nil {
 		return nil, err
 	}
 	r.declared++
-	c := &child{spec: spec, path: path, lc: lc, declared: r.declared}
-	c.backoff.init(c.spec.Backoff, r.cfg.rand)
+	c := &child{decl: d, path: path, lc: lc, declared: r.declared}
+	c.backoff.init(spec.Backoff, r.cfg.rand)
 	r.children = append(r.children, c)
-	r.byName[spec.Name] = c
-	r.emit(Event{Type: EventChildAdded, Path: path, To: lifecycle.StateStarting, RequestedBy: by.by, Cause: by.reason})
+	d.c = c
+	r.emit(Event{Type: EventChildAdded, Path: path, To: lifecycle.StateStarting, RequestedBy: d.by.by, Cause: d.by.reason})
 	return c, nil
 }
 
@@ -137,11 +138,8 @@ func (r *run) finish() error {
 			s.stuck[c.spec.Name] = c.stuck
 		}
 		retireRunner(c.rn)
-		c.stopTimers()
-		if c.stop.timer != nil {
-			c.stop.timer.Stop()
-		}
 	}
+	r.stopClocks()
 	if r.shut != nil && r.shut.timer != nil {
 		r.shut.timer.Stop()
 	}
@@ -194,28 +192,28 @@ func (r *run) retire() {
 // onAdd declares a child added while the supervisor serves, and starts it
 // once its dependencies are up.
 func (r *run) onAdd(req *addRequest) error {
-	spec := *req.spec
+	spec := &req.d.spec
 	if r.shut != nil {
 		return ErrSupervisorDone
 	}
-	if _, dup := r.byName[spec.Name]; dup {
+	if r.child(spec.Name) != nil {
 		return &SpecError{Child: spec.Name, Field: "Name", Problem: "is already used by a sibling"}
 	}
 	for i, d := range spec.DependsOn {
-		if r.byName[d] == nil {
+		if r.child(d) == nil {
 			return &SpecError{Child: spec.Name, Field: fmt.Sprintf("DependsOn[%d]", i), Problem: fmt.Sprintf("%s is not a sibling", quoteName(d))}
 		}
 	}
 	if max := r.cfg.maxChildren; max > 0 && len(r.children) >= max {
 		return fmt.Errorf("%w: %s has %d, its limit (adding %s)", ErrTooManyChildren, r.path, max, quoteName(spec.Name))
 	}
-	c, err := r.declare(spec, audit{req.by, req.reason})
+	c, err := r.declare(req.d)
 	if err != nil {
 		return err
 	}
 	r.s.mu.Lock()
-	r.s.specs = append(r.s.specs, spec)
-	r.s.names[spec.Name] = audit{req.by, req.reason}
+	r.s.decls = append(r.s.decls, req.d)
+	r.s.names[spec.Name] = req.d
 	r.s.mu.Unlock()
 	r.launchWhenDepsUp(c, "added")
 	return nil

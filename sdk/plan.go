@@ -114,10 +114,7 @@ func (r *run) scopeRestart(c *child, scope []*child, delay time.Duration) {
 func (r *run) join(p *restartPlan, c *child, over bool) {
 	if c.plan != p {
 		c.plan = p
-		if c.waitTimer != nil {
-			c.waitTimer.Stop() // its lone restart becomes part of the plan
-			c.waitTimer = nil
-		}
+		r.disarm(c, clockWait) // its lone restart becomes part of the plan
 		i, _ := slices.BinarySearchFunc(p.members, c, byStartOrder)
 		p.members = slices.Insert(p.members, i, c)
 	}

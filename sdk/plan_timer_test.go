@@ -82,13 +82,13 @@ func TestPlanTimerSupersededByMerge(t *testing.T) {
 		r.startChildren()
 		exitsFirst := func(m msg) bool { return m.kind == msgExit }
 		drive(r, exitsFirst)
-		require.Equal(t, lifecycle.StateBackoff, r.byName["b"].state())
+		require.Equal(t, lifecycle.StateBackoff, r.child("b").state())
 
 		time.Sleep(100 * time.Millisecond) // b's timer fires as a fails
 		drive(r, exitsFirst)
 		require.Equal(t, int64(1), bRuns.Load(), "b waits for the merged plan's 1s, not its own 100ms")
 		for _, name := range []string{"a", "b", "c"} {
-			require.Equal(t, lifecycle.StateBackoff, r.byName[name].state(), name)
+			require.Equal(t, lifecycle.StateBackoff, r.child(name).state(), name)
 		}
 
 		time.Sleep(time.Second)

@@ -30,8 +30,8 @@ type run struct {
 	mailbox       chan msg
 	done          chan struct{} // closed when the loop has returned
 	children      []*child      // declaration order
-	byName        map[string]*child
 	window        *restartWindow
+	clocks        deadlines // the children's deadlines
 	plans         []*restartPlan
 	shut          *shutdown
 	err           error
@@ -85,6 +85,7 @@ const (
 	msgStatus                          // a status snapshot is wanted
 	msgLate                            // a signal came from an attempt that has ended
 	msgReport                          // a partial report is wanted (the parent abandoned us)
+	msgClocks                          // a child deadline may be due
 )
 
 // msg is a value, not an interface, so that posting allocates nothing.
@@ -201,6 +202,8 @@ func (r *run) handle(m msg) {
 		r.onStartTimeout(m.c, m.n)
 	case msgStaleCheck:
 		r.onStaleCheck(m.c, m.n)
+	case msgClocks:
+		r.onClocks()
 	case msgStatus:
 		m.status <- r.snapshot()
 	case msgReport:

@@ -90,7 +90,8 @@ func NoBackoff() *Backoff { return &Backoff{Multiplier: 1} }
 // normalize validates s and returns it with the role's defaults applied.
 // Every defect is reported at once, as an errors.Join of *SpecErrors that
 // name the child and the field.
-func (s Spec) normalize() (Spec, error) {
+func (s Spec) normalize() (*decl, error) {
+	var b Backoff // the supervisor's own copy, kept in the decl
 	var errs []error
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, &SpecError{Child: s.Name, Field: field, Problem: fmt.Sprintf(format, args...)})
@@ -157,13 +158,11 @@ func (s Spec) normalize() (Spec, error) {
 			bad("Significant", "a permanent child cannot be significant: it never ends on its own")
 		}
 		if s.Backoff == nil {
-			b := d.backoff
-			s.Backoff = &b
+			b = d.backoff
 		} else {
-			b := *s.Backoff // the supervisor keeps its own copy
-			s.Backoff = &b
+			b = *s.Backoff
 		}
-		if err := s.Backoff.Validate(); err != nil {
+		if err := b.Validate(); err != nil {
 			if se, ok := err.(*SpecError); ok {
 				se.Child = s.Name
 			}
@@ -183,9 +182,11 @@ func (s Spec) normalize() (Spec, error) {
 		s.StartTimeout = time.Minute
 	}
 	if len(errs) > 0 {
-		return Spec{}, errors.Join(errs...)
+		return nil, errors.Join(errs...)
 	}
-	return s, nil
+	n := &decl{spec: s, backoff: b}
+	n.spec.Backoff = &n.backoff
+	return n, nil
 }
 
 // defaultFailureLimit is every role's failure limit: with the role

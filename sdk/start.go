@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,12 +42,17 @@ var ErrStartTimeout = errors.New("sdk: not ready within the start timeout")
 var ErrStale = errors.New("sdk: no heartbeat within stale-after")
 
 // checkDependencies rejects unknown dependencies and cycles, naming them.
-func checkDependencies(specs []Spec) error {
-	index := make(map[string]int, len(specs))
-	for i, s := range specs {
-		index[s.Name] = i
+// A tree without dependencies costs one pass.
+func checkDependencies(decls []*decl) error {
+	if !slices.ContainsFunc(decls, func(d *decl) bool { return len(d.spec.DependsOn) > 0 }) {
+		return nil
 	}
-	for _, s := range specs {
+	index := make(map[string]int, len(decls))
+	for i, d := range decls {
+		index[d.spec.Name] = i
+	}
+	for _, d := range decls {
+		s := &d.spec
 		for i, d := range s.DependsOn {
 			if _, ok := index[d]; !ok {
 				return &SpecError{Child: s.Name, Field: fmt.Sprintf("DependsOn[%d]", i), Problem: fmt.Sprintf("%s is not a sibling", quoteName(d))}
@@ -58,13 +64,13 @@ func checkDependencies(specs []Spec) error {
 		onPath
 		done
 	)
-	mark := make([]int, len(specs))
+	mark := make([]int, len(decls))
 	var path []string
 	var visit func(i int) error
 	visit = func(i int) error {
 		mark[i] = onPath
-		path = append(path, specs[i].Name)
-		for _, d := range specs[i].DependsOn {
+		path = append(path, decls[i].spec.Name)
+		for _, d := range decls[i].spec.DependsOn {
 			j := index[d]
 			switch mark[j] {
 			case onPath:
@@ -75,7 +81,7 @@ func checkDependencies(specs []Spec) error {
 					}
 				}
 				cycle := append(append([]string(nil), path[start:]...), d)
-				return &SpecError{Child: specs[i].Name, Field: "DependsOn", Problem: "dependency cycle: " + strings.Join(cycle, " → ")}
+				return &SpecError{Child: decls[i].spec.Name, Field: "DependsOn", Problem: "dependency cycle: " + strings.Join(cycle, " → ")}
 			case unseen:
 				if err := visit(j); err != nil {
 					return err
@@ -86,7 +92,7 @@ func checkDependencies(specs []Spec) error {
 		mark[i] = done
 		return nil
 	}
-	for i := range specs {
+	for i := range decls {
 		if mark[i] == unseen {
 			if err := visit(i); err != nil {
 				return err
@@ -114,7 +120,7 @@ func (r *run) startChildren() {
 
 func (r *run) depsUp(c *child) bool {
 	for _, d := range c.spec.DependsOn {
-		if dep := r.byName[d]; dep == nil || !dep.up() {
+		if dep := r.child(d); dep == nil || !dep.up() {
 			return false
 		}
 	}
@@ -253,10 +259,7 @@ func (r *run) onReady(a *attemptCtx) {
 	if !c.spec.Readiness || c.state() != lifecycle.StateRunning {
 		return // not declared, already ready, or being stopped
 	}
-	if c.startTimer != nil {
-		c.startTimer.Stop()
-		c.startTimer = nil
-	}
+	r.disarm(c, clockStart)
 	c.wasReady = true
 	r.move(c, lifecycle.StateReady, "signalled ready")
 	r.emit(Event{Type: EventChildReady, Path: c.path, Attempt: c.attempt, From: lifecycle.StateRunning, To: lifecycle.StateReady})
@@ -268,10 +271,10 @@ func (r *run) onReady(a *attemptCtx) {
 // has ended changes nothing.
 func (r *run) armAttemptTimers(c *child) {
 	if c.spec.Readiness && c.spec.StartTimeout > 0 {
-		c.startTimer = r.after(c.spec.StartTimeout, msg{kind: msgStartTimeout, c: c, n: c.attempt})
+		r.arm(c, clockStart, c.spec.StartTimeout)
 	}
 	if c.spec.StaleAfter > 0 {
-		c.liveTimer = r.after(c.spec.StaleAfter, msg{kind: msgStaleCheck, c: c, n: c.attempt})
+		r.arm(c, clockStale, c.spec.StaleAfter)
 	}
 }
 
@@ -279,7 +282,6 @@ func (r *run) onStartTimeout(c *child, attempt uint64) {
 	if c.live == nil || c.live.n != attempt || c.state() != lifecycle.StateRunning {
 		return // ready, stopped or ended in time
 	}
-	c.startTimer = nil
 	err := fmt.Errorf("%w (%s)", ErrStartTimeout, c.spec.StartTimeout)
 	if r.startup {
 		r.startFailed(c, err)
@@ -292,13 +294,12 @@ func (r *run) onStaleCheck(c *child, attempt uint64) {
 	if c.live == nil || c.live.n != attempt || c.isStopping() {
 		return
 	}
-	c.liveTimer = nil
 	last := c.startedAt
 	if b := c.live.beat.Load(); b != 0 {
 		last = time.Unix(0, b)
 	}
 	if wait := c.spec.StaleAfter - time.Since(last); wait > 0 {
-		c.liveTimer = r.after(wait, msg{kind: msgStaleCheck, c: c, n: attempt})
+		r.arm(c, clockStale, wait)
 		return
 	}
 	err := fmt.Errorf("%w: last heartbeat %s ago (stale after %s)", ErrStale, time.Since(last).Round(time.Millisecond), c.spec.StaleAfter)

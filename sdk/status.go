@@ -264,11 +264,8 @@ func cut(s string, max int) string {
 func (s *Supervisor) nested(path string) *Supervisor {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	name := path[strings.LastIndexByte(path, '/')+1:]
-	for _, spec := range s.specs {
-		if sub := nestedSupervisor(spec.Service); sub != nil && spec.Name == name {
-			return sub
-		}
+	if d := s.names[path[strings.LastIndexByte(path, '/')+1:]]; d != nil {
+		return nestedSupervisor(d.spec.Service)
 	}
 	return nil // removed meanwhile
 }

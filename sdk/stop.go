@@ -18,20 +18,14 @@ func (r *run) stop(c *child, cause *StopCause, p *restartPlan, cmd *command) {
 		p.waiting++
 	}
 	// The attempt's own clocks no longer apply: it is on its way out.
-	if c.startTimer != nil {
-		c.startTimer.Stop()
-		c.startTimer = nil
-	}
-	if c.liveTimer != nil {
-		c.liveTimer.Stop()
-		c.liveTimer = nil
-	}
+	r.disarm(c, clockStart)
+	r.disarm(c, clockStale)
 	r.move(c, lifecycle.StateStopping, cause.Reason)
 	r.emit(Event{Type: EventChildStopping, Path: c.path, Attempt: c.attempt, From: from, To: lifecycle.StateStopping,
 		Cause: cause.Reason, RequestedBy: cause.RequestedBy, Origin: cause.Origin, Stop: cause})
 	c.live.cancel(cause)
 	if c.spec.StopTimeout > 0 {
-		c.stop.timer = r.after(c.spec.StopTimeout, msg{kind: msgStopTimeout, c: c, n: c.attempt})
+		r.arm(c, clockStop, c.spec.StopTimeout)
 	}
 }
 
@@ -39,7 +33,6 @@ func (r *run) onStopTimeout(c *child, attempt uint64) {
 	if c.live == nil || c.live.n != attempt || !c.isStopping() {
 		return // it stopped in time; the timer raced the exit
 	}
-	c.stop.timer = nil
 	r.abandon(c, fmt.Sprintf("did not stop within %s", c.spec.StopTimeout))
 }
 

@@ -23,8 +23,8 @@ type Supervisor struct {
 	cfg  config
 
 	mu    sync.Mutex
-	specs []Spec              // declaration order; children added at run time are kept
-	names map[string]audit    // who declared each of specs and why, by name; also the O(1) duplicate check
+	decls []*decl             // declaration order; children added at run time are kept
+	names map[string]*decl    // decls by name: the O(1) duplicate check, and the run's index of its children
 	run   *run                // the current Serve, nil when not serving
 	last  atomic.Pointer[run] // the latest Serve, for lock-free Health and to retire its series
 	stuck map[string]*runner  // runners of attempts abandoned by earlier runs, by child name
@@ -65,7 +65,7 @@ func New(name string, opts ...Option) (*Supervisor, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	return &Supervisor{name: name, cfg: c, path: "/" + name, names: make(map[string]audit)}, nil
+	return &Supervisor{name: name, cfg: c, path: "/" + name, names: make(map[string]*decl)}, nil
 }
 
 func (s *Supervisor) usable() error {
@@ -114,10 +114,11 @@ func (s *Supervisor) Add(ctx context.Context, spec Spec, requestedBy, reason str
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
-	n, err := spec.normalize()
+	d, err := spec.normalize()
 	if err != nil {
 		return err
 	}
+	n := &d.spec
 	if n.Significant && s.cfg.autoShutdown == AutoShutdownNever {
 		return &SpecError{Child: n.Name, Field: "Significant", Problem: "requires WithAutoShutdown(AnySignificant or AllSignificant)"}
 	}
@@ -127,33 +128,35 @@ func (s *Supervisor) Add(ctx context.Context, spec Spec, requestedBy, reason str
 			return err
 		}
 	}
-	err = s.declare(ctx, &addRequest{spec: &n, by: requestedBy, reason: reason, reply: make(chan error, 1)})
+	d.by = audit{requestedBy, reason}
+	err = s.declare(ctx, d)
 	if err != nil && sub != nil {
 		s.disown(sub)
 	}
 	return err
 }
 
-// declare records a normalised spec, or hands it to the running loop.
-func (s *Supervisor) declare(ctx context.Context, req *addRequest) error {
-	n := req.spec
+// declare records a declaration, or hands it to the running loop.
+func (s *Supervisor) declare(ctx context.Context, d *decl) error {
+	n := &d.spec
 	s.mu.Lock()
 	if _, dup := s.names[n.Name]; dup {
 		s.mu.Unlock()
 		return &SpecError{Child: n.Name, Field: "Name", Problem: "is already used by a sibling"}
 	}
-	if max := s.cfg.maxChildren; max > 0 && len(s.specs) >= max {
+	if max := s.cfg.maxChildren; max > 0 && len(s.decls) >= max {
 		s.mu.Unlock()
 		return fmt.Errorf("%w: %s has %d, its limit (adding %s)", ErrTooManyChildren, s.name, max, quoteName(n.Name))
 	}
 	r := s.run
 	if r == nil {
-		s.specs = append(s.specs, *n)
-		s.names[n.Name] = audit{req.by, req.reason}
+		s.decls = append(s.decls, d)
+		s.names[n.Name] = d
 		s.mu.Unlock()
 		return nil
 	}
 	s.mu.Unlock()
+	req := &addRequest{d: d, reply: make(chan error, 1)}
 	if r.shutting.Load() {
 		return ErrSupervisorDone
 	}
@@ -173,13 +176,9 @@ func (s *Supervisor) declare(ctx context.Context, req *addRequest) error {
 }
 
 type addRequest struct {
-	spec       *Spec
-	by, reason string
-	reply      chan error
+	d     *decl
+	reply chan error
 }
-
-// audit is who declared a child and why.
-type audit struct{ by, reason string }
 
 // ErrTooManyChildren is matched when Add (or Pool.Start) would exceed the
 // supervisor's [WithMaxChildren].
@@ -222,11 +221,11 @@ func (s *Supervisor) disown(sub *Supervisor) {
 func (s *Supervisor) setPath(path string) {
 	s.path = path
 	s.mu.Lock()
-	specs := s.specs
+	decls := s.decls
 	s.mu.Unlock()
-	for i := range specs {
-		if sub := nestedSupervisor(specs[i].Service); sub != nil {
-			sub.setPath(path + "/" + specs[i].Name)
+	for _, d := range decls {
+		if sub := nestedSupervisor(d.spec.Service); sub != nil {
+			sub.setPath(path + "/" + d.spec.Name)
 		}
 	}
 }
