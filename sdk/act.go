@@ -25,7 +25,7 @@ func (r *run) onExit(a *attemptCtx, x *exitMsg) {
 		return
 	}
 	now := time.Now()
-	cx := classify(c, x, now)
+	cx := classify(c, x, now.Sub(r.clocks.epoch)-c.startedAt)
 	r.act(c, &cx, r.decide(c, &cx, now))
 }
 
@@ -33,8 +33,8 @@ func (r *run) onExit(a *attemptCtx, x *exitMsg) {
 // that was abandoned (or replaced) and came back late. It changes nothing
 // but the record that its goroutine has left Serve.
 func (r *run) lateExit(c *child, a *attemptCtx, x *exitMsg) {
-	if c.stuck == a.rn {
-		c.stuck = nil
+	if c.rare != nil && c.rare.stuck == a.rn {
+		c.rare.stuck = nil
 	}
 	var err error = x.err
 	if x.panic != nil {
@@ -52,12 +52,12 @@ func (r *run) act(c *child, x *classified, d action) {
 	if st.cause != nil && d != actStopped {
 		// Stopped as a failure (or it returned on its own as the stop came):
 		// the stop is over too.
-		c.stopWaited = time.Since(st.at)
+		c.stopWaited = r.now() - st.at
 		r.emit(Event{Type: EventChildStopped, Path: c.path, Attempt: c.attempt, From: from, Waited: c.stopWaited, Stop: st.cause})
 	}
 	switch d {
 	case actStopped:
-		c.outcome, c.stopWaited = OutcomeGraceful, time.Since(st.at)
+		c.outcome, c.stopWaited = OutcomeGraceful, r.now()-st.at
 		r.emit(Event{Type: EventChildStopped, Path: c.path, Attempt: c.attempt, From: from, Waited: c.stopWaited, Stop: st.cause})
 		r.carryOn(c, st, false)
 	case actEnd:
@@ -138,7 +138,7 @@ func (r *run) recordExit(c *child, x *classified, from lifecycle.State) {
 		}
 	}
 	if x.panic != nil {
-		c.lastPanic, c.lastErr = x.panic, x.panic // a panic while stopping too
+		c.rareFields().lastPanic, c.lastErr = x.panic, x.panic // a panic while stopping too
 		r.emit(Event{Type: EventChildPanicked, Path: c.path, Attempt: c.attempt, Err: x.panic, Ran: x.ran, Failures: c.backoff.consecutive(),
 			Crash: r.cfg.passPanics && !x.panicFromRestartIf})
 	}
@@ -182,7 +182,7 @@ func (r *run) end(c *child, rep lifecycle.ExitReport) {
 		return
 	}
 	retireRunner(c.rn)
-	r.emit(Event{Type: EventChildEnded, Path: c.path, Attempt: c.attempt, From: from, To: rep.State, Cause: rep.Reason, Restarts: c.restarts})
+	r.emit(Event{Type: EventChildEnded, Path: c.path, Attempt: c.attempt, From: from, To: rep.State, Cause: rep.Reason, Restarts: int(c.restarts)})
 	if r.cfg.removeEnded && r.shut == nil && c.outcome != OutcomeAbandoned {
 		r.forget(c) // an abandoned child stays, so the report names it
 		r.omitted++
@@ -233,7 +233,7 @@ func (r *run) park(c *child, delay time.Duration) {
 	from := c.state()
 	r.move(c, lifecycle.StateBackoff, c.why.String())
 	r.emit(Event{Type: EventChildBackoff, Path: c.path, Attempt: c.attempt, Generation: c.generation, From: from, To: lifecycle.StateBackoff,
-		Delay: delay, Reason: c.why, Origin: c.origin, Restarts: c.restarts, Failures: c.backoff.consecutive()})
+		Delay: delay, Reason: c.why, Origin: c.origin, Restarts: int(c.restarts), Failures: c.backoff.consecutive()})
 }
 
 // relaunch starts a child waiting in backoff, once its dependencies are up.
@@ -243,7 +243,7 @@ func (r *run) relaunch(c *child) { r.relaunchBecause(c, "") }
 // an automatic restart says why in its Reason alone.
 func (r *run) relaunchBecause(c *child, cause string) {
 	r.emit(Event{Type: EventChildRestarting, Path: c.path, Attempt: c.attempt, Generation: c.generation, From: c.state(),
-		Reason: c.why, Origin: c.origin, Cause: cause, Restarts: c.restarts, Failures: c.backoff.consecutive()})
+		Reason: c.why, Origin: c.origin, Cause: cause, Restarts: int(c.restarts), Failures: c.backoff.consecutive()})
 	if cause == "" {
 		cause = restartCauses[c.why]
 	}

@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"math"
 	"time"
 
 	"github.com/supervisor-sdk/supervisor/lifecycle"
@@ -25,35 +26,79 @@ type child struct {
 	// first launched, and kept across restarts, as OTP keeps a child's
 	// place in its list. 0 until then.
 	started uint64
-	// wasReady records that an attempt has signalled readiness during the
-	// run: the start waits for each child's first readiness only.
-	wasReady bool
 
 	rn      *runner      // the goroutine that runs the attempts; nil until the first launch
 	live    *attemptCtx  // the current attempt, while state is running, ready or stopping
 	stop    stopping     // why the live attempt is being stopped, while state is stopping
 	plan    *restartPlan // the scope restart the child is a member of
 	backoff backoffState // consecutive failures: the one counter, with one reset rule
-	// why and origin say why the child waits in backoff: the restart
+	// origin says, with why, why the child waits in backoff: the restart
 	// decided for it, reported when it runs again.
-	why    RestartReason
 	origin string
 
 	attempt, generation uint64
-	restarts            int
-	startedAt           time.Time        // of the live attempt
+	startedAt           time.Duration    // of the live attempt, since the run's epoch
 	clocks              [numClocks]int32 // positions of the child's armed deadlines in the run's heap, +1; 0 when not armed
+	restarts            int32            // saturating; see countRestart
+	why                 RestartReason
+	// wasReady records that an attempt has signalled readiness during the
+	// run: the start waits for each child's first readiness only.
+	wasReady bool
 
 	lastErr    error
-	lastPanic  *PanicError
 	outcome    StopOutcome
 	stopWaited time.Duration
+	// rare holds what few children ever need; nil until one does, so that
+	// a healthy child does not carry it.
+	rare *childRare
+}
+
+// childRare is the part of a child's record that only a paused, panicked
+// or abandoned child needs.
+type childRare struct {
 	// pausedBy is who paused the child and why, while it is paused.
 	pausedBy audit
 	// stuck is the runner of an abandoned attempt, which may still be
 	// inside Serve: the same service must not run twice at once unless
 	// the spec allows it (ReplaceStuck).
-	stuck *runner
+	stuck     *runner
+	lastPanic *PanicError
+}
+
+// rareFields returns c's rarely needed fields, allocating them on first use.
+func (c *child) rareFields() *childRare {
+	if c.rare == nil {
+		c.rare = new(childRare)
+	}
+	return c.rare
+}
+
+func (c *child) pausedBy() audit {
+	if c.rare == nil {
+		return audit{}
+	}
+	return c.rare.pausedBy
+}
+
+func (c *child) stuck() *runner {
+	if c.rare == nil {
+		return nil
+	}
+	return c.rare.stuck
+}
+
+func (c *child) lastPanic() *PanicError {
+	if c.rare == nil {
+		return nil
+	}
+	return c.rare.lastPanic
+}
+
+// countRestart adds one restart; the count saturates rather than wraps.
+func (c *child) countRestart() {
+	if c.restarts < math.MaxInt32 {
+		c.restarts++
+	}
 }
 
 func (c *child) state() lifecycle.State { return c.lc.State() }
@@ -92,7 +137,7 @@ func (c *child) up() bool {
 // carries on.
 type stopping struct {
 	cause *StopCause
-	at    time.Time    // the stop request, from which the stop timeout counts
+	at    time.Duration // the stop request, since the run's epoch: the stop timeout counts from it
 	plan  *restartPlan // the scope restart waiting for this stop
 	cmd   *command     // the operator command waiting for this stop
 }

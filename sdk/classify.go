@@ -30,8 +30,8 @@ type classified struct {
 // returned, except that an attempt stopped as a failure (no heartbeat, not
 // ready in time) ends with that failure, unless it returned on its own
 // before it saw the stop.
-func classify(c *child, x *exitMsg, now time.Time) classified {
-	out := classified{ran: now.Sub(c.startedAt), panic: x.panic, verdict: x.verdict, kind: x.ownKind(), err: x.failure()}
+func classify(c *child, x *exitMsg, ran time.Duration) classified {
+	out := classified{ran: ran, panic: x.panic, verdict: x.verdict, kind: x.ownKind(), err: x.failure()}
 	if c.isStopping() {
 		switch sc := c.stop.cause; {
 		case !sc.failure() || c.stop.cmd != nil: // a command took a failure stop over

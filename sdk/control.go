@@ -283,7 +283,9 @@ func (r *run) onControl(cmd *command) {
 			r.commandDone(cmd, path, CommandIdempotent, nil)
 			return
 		}
-		c.pausedBy = audit{}
+		if c.rare != nil {
+			c.rare.pausedBy = audit{}
+		}
 		r.emit(Event{Type: EventChildResumed, Path: c.path, Attempt: c.attempt, From: lifecycle.StatePaused, RequestedBy: cmd.by, Cause: cmd.reason})
 		r.launchWhenDepsUp(c, cmd.why())
 		r.commandDone(cmd, path, CommandAccepted, nil)
@@ -353,7 +355,7 @@ func (r *run) finishCommand(c *child, cmd *command, lost bool) {
 		r.relaunchBecause(c, why)
 	case cmd.op == opPause:
 		from := c.state()
-		c.pausedBy = audit{cmd.by, cmd.reason}
+		c.rareFields().pausedBy = audit{cmd.by, cmd.reason}
 		r.move(c, lifecycle.StatePaused, why)
 		r.emit(Event{Type: EventChildPaused, Path: c.path, Attempt: c.attempt, From: from, To: lifecycle.StatePaused, RequestedBy: cmd.by, Cause: cmd.reason})
 	case cmd.op == opRemove:

@@ -131,11 +131,11 @@ func (r *run) finish() error {
 	s := r.s
 	s.mu.Lock()
 	for _, c := range r.children {
-		if c.stuck != nil {
+		if stuck := c.stuck(); stuck != nil {
 			if s.stuck == nil {
 				s.stuck = make(map[string]*runner)
 			}
-			s.stuck[c.spec.Name] = c.stuck
+			s.stuck[c.spec.Name] = stuck
 		}
 		retireRunner(c.rn)
 	}

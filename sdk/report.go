@@ -153,15 +153,15 @@ func (r *run) childReport(c *child) ChildReport {
 		Path:         c.path,
 		State:        c.state(),
 		Attempts:     c.attempt,
-		Restarts:     c.restarts,
+		Restarts:     int(c.restarts),
 		Outcome:      c.outcome,
 		StopDuration: c.stopWaited,
 	}
 	if c.lastErr != nil {
 		cr.LastError = c.lastErr.Error()
 	}
-	if c.lastPanic != nil {
-		cr.PanicStack = string(c.lastPanic.Stack)
+	if p := c.lastPanic(); p != nil {
+		cr.PanicStack = string(p.Stack)
 	}
 	if sub := nestedSupervisor(c.spec.Service); sub != nil {
 		cr.Supervisor = sub.reportNow()

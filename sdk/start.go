@@ -148,7 +148,7 @@ func (r *run) launch(c *child, cause string) {
 		return
 	}
 	if c.attempt > 0 {
-		c.restarts++
+		c.countRestart()
 	}
 	if c.started == 0 {
 		r.started++
@@ -158,11 +158,11 @@ func (r *run) launch(c *child, cause string) {
 	from := c.state()
 	r.move(c, lifecycle.StateStarting, cause)
 	r.emit(Event{Type: EventChildStarting, Path: c.path, Attempt: c.attempt, Generation: c.generation,
-		From: from, To: lifecycle.StateStarting, Cause: cause, Restarts: c.restarts})
+		From: from, To: lifecycle.StateStarting, Cause: cause, Restarts: int(c.restarts)})
 	ctx, cancel := context.WithCancelCause(r.base)
 	a := &attemptCtx{Context: ctx, cancel: cancel, r: r, c: c, svc: c.spec.Service, n: c.attempt}
 	c.live = a
-	c.startedAt = time.Now()
+	c.startedAt = r.now()
 	r.startAttempt(c, a)
 	r.move(c, lifecycle.StateRunning, "")
 	r.emit(Event{Type: EventChildRunning, Path: c.path, Attempt: c.attempt, Generation: c.generation,
@@ -294,15 +294,15 @@ func (r *run) onStaleCheck(c *child, attempt uint64) {
 	if c.live == nil || c.live.n != attempt || c.isStopping() {
 		return
 	}
-	last := c.startedAt
+	ago := r.now() - c.startedAt
 	if b := c.live.beat.Load(); b != 0 {
-		last = time.Unix(0, b)
+		ago = time.Since(time.Unix(0, b))
 	}
-	if wait := c.spec.StaleAfter - time.Since(last); wait > 0 {
+	if wait := c.spec.StaleAfter - ago; wait > 0 {
 		r.arm(c, clockStale, wait)
 		return
 	}
-	err := fmt.Errorf("%w: last heartbeat %s ago (stale after %s)", ErrStale, time.Since(last).Round(time.Millisecond), c.spec.StaleAfter)
+	err := fmt.Errorf("%w: last heartbeat %s ago (stale after %s)", ErrStale, ago.Round(time.Millisecond), c.spec.StaleAfter)
 	r.emit(Event{Type: EventChildStale, Path: c.path, Attempt: c.attempt, Err: err})
 	r.stop(c, &StopCause{kind: stopStale, RequestedBy: "supervisor", Reason: err.Error(), Origin: c.path, Err: err}, nil, nil)
 }

@@ -192,8 +192,8 @@ func (r *run) snapshot() *runSnap {
 	snap := &runSnap{path: r.path, lc: r.lc, started: !r.startup, children: make([]childSnap, len(r.children))}
 	for i, c := range r.children {
 		cs := &snap.children[i]
-		*cs = childSnap{path: c.path, lc: c.lc, attempt: c.attempt, generation: c.generation, restarts: c.restarts,
-			lastErr: c.lastErr, readiness: c.spec.Readiness, pausedBy: c.pausedBy, live: c.isLive(), ended: c.ended(),
+		*cs = childSnap{path: c.path, lc: c.lc, attempt: c.attempt, generation: c.generation, restarts: int(c.restarts),
+			lastErr: c.lastErr, readiness: c.spec.Readiness, pausedBy: c.pausedBy(), live: c.isLive(), ended: c.ended(),
 			nested: nestedSupervisor(c.spec.Service) != nil}
 		if a := c.live; a != nil {
 			cs.beat = a.beat.Load()

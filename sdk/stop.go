@@ -3,7 +3,6 @@ package sdk
 import (
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/supervisor-sdk/supervisor/lifecycle"
 )
@@ -13,7 +12,7 @@ import (
 // shutdown waits for its own.
 func (r *run) stop(c *child, cause *StopCause, p *restartPlan, cmd *command) {
 	from := c.state()
-	c.stop = stopping{cause: cause, at: time.Now(), plan: p, cmd: cmd}
+	c.stop = stopping{cause: cause, at: r.now(), plan: p, cmd: cmd}
 	if p != nil {
 		p.waiting++
 	}
@@ -44,11 +43,11 @@ func (r *run) onStopTimeout(c *child, attempt uint64) {
 // restart: then the restart goes on with a new attempt.
 func (r *run) abandon(c *child, why string) {
 	from := c.state()
-	c.stuck = c.rn
+	c.rareFields().stuck = c.rn
 	retireRunner(c.rn)
 	c.rn = nil
 	st := r.attemptOver(c)
-	c.outcome, c.stopWaited = OutcomeAbandoned, time.Since(st.at)
+	c.outcome, c.stopWaited = OutcomeAbandoned, r.now()-st.at
 	r.lost = append(r.lost, c.path)
 	r.emit(Event{Type: EventChildAbandoned, Path: c.path, Attempt: c.attempt, From: from, Waited: c.stopWaited, Cause: why, Stop: st.cause})
 	replace := c.spec.ReplaceStuck && r.shut == nil &&
