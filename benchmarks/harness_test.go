@@ -8,6 +8,7 @@ import (
 	"math"
 	"runtime"
 	"runtime/pprof"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -300,6 +301,40 @@ func settleGoroutines(b *testing.B, n int) {
 		}
 		runtime.Gosched()
 	}
+}
+
+// warmGoroutines runs n goroutines to their end, so that the runtime's
+// free list holds n goroutine records. The runtime never frees a goroutine
+// record (about 500 B): without this, whichever library first reaches a
+// new peak of goroutines in the process is charged for records that every
+// later library reuses.
+func warmGoroutines(b *testing.B, n int) {
+	b.Helper()
+	base := runtime.NumGoroutine()
+	release := make(chan struct{})
+	var started sync.WaitGroup
+	started.Add(n)
+	for range n {
+		go func() {
+			started.Done()
+			<-release
+		}()
+	}
+	started.Wait()
+	close(release)
+	settleGoroutines(b, base)
+}
+
+// settledMemStats is memStats once the runtime has run the cleanups that
+// a collection queued (runtime.AddCleanup), which it does on goroutines of
+// its own that nothing can wait on: a few rounds of collecting and
+// yielding let them run before the last collection counts.
+func settledMemStats() runtime.MemStats {
+	for range 5 {
+		runtime.GC()
+		runtime.Gosched()
+	}
+	return memStats()
 }
 
 // memStats returns the runtime's memory statistics after two collections,

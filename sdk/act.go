@@ -198,6 +198,7 @@ func (r *run) forget(c *child) {
 	delete(r.s.names, c.spec.Name)
 	r.s.mu.Unlock()
 	c.lc.Close()
+	r.s.series.remove(c.lc)
 }
 
 // restart runs c again: alone after its backoff, or with its strategy

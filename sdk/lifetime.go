@@ -36,6 +36,7 @@ func (s *Supervisor) begin(ctx context.Context) (*run, error) {
 		s.mu.Unlock()
 		return nil, err
 	}
+	s.series.add(lc)
 	r := &run{
 		s:         s,
 		cfg:       &s.cfg,
@@ -89,6 +90,7 @@ func (r *run) declare(d *decl) (*child, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.s.series.add(lc)
 	r.declared++
 	c := &child{decl: d, path: path, lc: lc, declared: r.declared}
 	c.backoff.init(spec.Backoff, r.cfg.rand)
@@ -180,9 +182,8 @@ func (r *run) flushHooks(ctx context.Context, hurry bool) error {
 // disappear, and those of its nested supervisors. Only a finished run is
 // retired, so nothing else touches its children any more.
 func (r *run) retire() {
-	r.lc.Close()
+	r.s.series.retire()
 	for _, c := range r.children {
-		c.lc.Close()
 		if sub := nestedSupervisor(c.spec.Service); sub != nil {
 			sub.closeNested()
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -37,6 +38,10 @@ type Supervisor struct {
 	parent *Supervisor
 	path   string
 
+	// series holds the latest run's machines, retired by Close or, when
+	// the supervisor is dropped without it, by a cleanup.
+	series *seriesSet
+
 	subsMu sync.Mutex // serialises Subscribe and Close; readers load subs
 	subs   atomic.Pointer[[]*Subscription]
 }
@@ -65,7 +70,9 @@ func New(name string, opts ...Option) (*Supervisor, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	return &Supervisor{name: name, cfg: c, path: "/" + name, names: make(map[string]*decl)}, nil
+	s := &Supervisor{name: name, cfg: c, path: "/" + name, names: make(map[string]*decl), series: new(seriesSet)}
+	runtime.AddCleanup(s, (*seriesSet).retire, s.series)
+	return s, nil
 }
 
 func (s *Supervisor) usable() error {
@@ -247,7 +254,9 @@ func (s *Supervisor) Health() lifecycle.Health {
 // Close retires the metric series of the supervisor's last run, and of its
 // nested supervisors, so that a supervisor that is thrown away stops being
 // reported. Until Close, a supervisor that ended keeps reporting its final
-// states, which is what alerting on a failed tree needs. Close returns
+// states, which is what alerting on a failed tree needs. A supervisor that
+// is dropped without Close retires its series once the garbage collector
+// finds it unreachable, so it holds no memory after that. Close returns
 // [ErrAlreadyRunning] and changes nothing while the supervisor serves; a
 // nested supervisor that still runs (abandoned by its parent) retires its
 // series when it ends.
