@@ -162,6 +162,35 @@ func BenchmarkRestartObserver(b *testing.B) {
 			b.Fatalf("the hook saw %d events for %d restarts", events.Load(), b.N)
 		}
 	})
+	// A hook that blocks for the whole timed loop: hooks are delivered on
+	// the feed's goroutine, so the loop restarts at its own pace and the
+	// events that overflow the bounded queue are dropped (gaps in
+	// Event.Seq), not waited for.
+	b.Run("observer=blocked-hook", func(b *testing.B) {
+		noLeaks(b)
+		b.ReportAllocs()
+		release := make(chan struct{})
+		var seen atomic.Uint64
+		hook := func(sdk.Event) {
+			<-release
+			seen.Add(1)
+		}
+		loop := newCrashLoop(b.N)
+		sup := startOursWith(b, []*child{loop.child()}, true, nil, sdk.WithIntensity(neverMeltdown), sdk.WithEventHook(hook))
+		<-loop.ready
+		b.ResetTimer()
+		close(loop.goc)
+		<-loop.done
+		b.StopTimer()
+		close(release)
+		sup.stop(b) // Serve flushes the hooks' queue before it returns
+		if seen.Load() == 0 {
+			b.Fatal("the hook saw no event")
+		}
+		// What the loop did not wait for: about 4 events per restart were
+		// emitted, and the hook got its queue's worth.
+		b.ReportMetric(float64(seen.Load())/float64(b.N), "delivered/op")
+	})
 	b.Run("observer=subscription", func(b *testing.B) {
 		noLeaks(b)
 		b.ReportAllocs()
