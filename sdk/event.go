@@ -80,8 +80,12 @@ type Event struct {
 	// own exit (a sibling's failure, an operator), from 0.
 	Attempt    uint64
 	Generation uint64
-	// From and To are the lifecycle states around the event, when it moved
-	// one.
+	// From and To are the lifecycle states around the event. The events
+	// that move a child (starting, running, ready, backoff, stopping,
+	// ended) carry both, and each one's From is the previous one's To. The
+	// others report a fact or a decision and carry From only, the state the
+	// child is in: an attempt's end (exited, panicked, stopped, abandoned)
+	// and restarting, whose move is the starting event that follows.
 	From, To lifecycle.State
 	Exit     ExitKind
 	Err      error
