@@ -138,6 +138,6 @@ func (c *child) up() bool {
 type stopping struct {
 	cause *StopCause
 	at    time.Duration // the stop request, since the run's epoch: the stop timeout counts from it
-	plan  *restartPlan // the scope restart waiting for this stop
-	cmd   *command     // the operator command waiting for this stop
+	plan  *restartPlan  // the scope restart waiting for this stop
+	cmd   *command      // the operator command waiting for this stop
 }
