@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/supervisor-sdk/supervisor/lifecycle"
 )
 
@@ -54,6 +56,10 @@ type command struct {
 	deadline         time.Time  // for opShutdown
 	replies          []chan answer
 	merged           int // duplicates that joined it
+	// span is the caller's span, when its context carried one: the
+	// command's events carry it, so that their records join the trace of
+	// the request that issued them.
+	span trace.SpanContext
 }
 
 // why is the reason recorded on the child's transitions and events.
@@ -156,6 +162,7 @@ func (s *Supervisor) command(ctx context.Context, cmd *command) (CommandResult, 
 	if cmd.name == "" {
 		return CommandRejected, &ArgumentError{Field: "name", Problem: "is blank"}
 	}
+	cmd.span = trace.SpanContextFromContext(ctx)
 	if err := s.usable(); err != nil {
 		return CommandRejected, err
 	}
@@ -243,7 +250,7 @@ func (s *Supervisor) nestedByName(name string) *Supervisor {
 
 func (r *run) onControl(cmd *command) {
 	path := r.path + "/" + cmd.name
-	r.emit(Event{Type: EventCommand, Path: path, Command: opLabels[cmd.op], RequestedBy: cmd.by, Cause: cmd.reason})
+	r.emit(Event{Type: EventCommand, Path: path, Command: opLabels[cmd.op], RequestedBy: cmd.by, Cause: cmd.reason, Span: cmd.span})
 	reject := func(err error) { r.commandDone(cmd, path, CommandRejected, err) }
 	if r.shut != nil {
 		reject(ErrSupervisorDone)
@@ -263,7 +270,7 @@ func (r *run) onControl(cmd *command) {
 			// The same command is under way: this one joins it, is told
 			// so, and shares its outcome.
 			busy.merged++
-			r.emit(Event{Type: EventCommandDone, Path: path, Command: opLabels[cmd.op], RequestedBy: cmd.by, Cause: cmd.reason, Result: CommandMerged})
+			r.emit(Event{Type: EventCommandDone, Path: path, Command: opLabels[cmd.op], RequestedBy: cmd.by, Cause: cmd.reason, Result: CommandMerged, Span: cmd.span})
 			for _, ch := range cmd.replies {
 				busy.replies = append(busy.replies, ch)
 			}
@@ -381,7 +388,7 @@ func (r *run) finishCommand(c *child, cmd *command, lost bool) {
 // commandDone reports a command's outcome, as an event and to every caller
 // waiting for it.
 func (r *run) commandDone(cmd *command, path string, res CommandResult, err error) {
-	r.emit(Event{Type: EventCommandDone, Path: path, Command: opLabels[cmd.op], RequestedBy: cmd.by, Cause: cmd.reason, Err: err, Result: res})
+	r.emit(Event{Type: EventCommandDone, Path: path, Command: opLabels[cmd.op], RequestedBy: cmd.by, Cause: cmd.reason, Err: err, Result: res, Span: cmd.span})
 	for i, ch := range cmd.replies {
 		if i > 0 {
 			res = CommandMerged // the callers that joined it

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/supervisor-sdk/supervisor/lifecycle"
 )
 
@@ -109,6 +111,13 @@ type Event struct {
 	Command string
 	// Result is what became of the command, on EventCommandDone.
 	Result CommandResult
+	// Span is the span of the request that issued an operator command,
+	// when the command's context carried one: on EventCommand,
+	// EventCommandDone and the EventChildStopping of the stop it asked
+	// for. [WithLogger] writes those records with it, so that a log
+	// handler that reads the trace from the context (such as the
+	// OpenTelemetry slog bridge) joins them to the request's trace.
+	Span trace.SpanContext
 	// ShutdownCause classifies a supervisor's shutdown, on the
 	// EventSupervisorState that moves it to shutting_down and on its final
 	// one.

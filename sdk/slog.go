@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/supervisor-sdk/supervisor/lifecycle"
 )
 
@@ -28,6 +30,9 @@ func logHook(l *slog.Logger, escalateAfter int) func(Event) {
 			level = slog.LevelError
 		}
 		ctx := context.Background()
+		if e.Span.IsValid() {
+			ctx = trace.ContextWithSpanContext(ctx, e.Span)
+		}
 		if !l.Enabled(ctx, level) {
 			return
 		}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/supervisor-sdk/supervisor/lifecycle"
 )
 
@@ -20,8 +22,12 @@ func (r *run) stop(c *child, cause *StopCause, p *restartPlan, cmd *command) {
 	r.disarm(c, clockStart)
 	r.disarm(c, clockStale)
 	r.move(c, lifecycle.StateStopping, cause.Reason)
+	var span trace.SpanContext
+	if cmd != nil {
+		span = cmd.span
+	}
 	r.emit(Event{Type: EventChildStopping, Path: c.path, Attempt: c.attempt, From: from, To: lifecycle.StateStopping,
-		Cause: cause.Reason, RequestedBy: cause.RequestedBy, Origin: cause.Origin, Stop: cause})
+		Cause: cause.Reason, RequestedBy: cause.RequestedBy, Origin: cause.Origin, Stop: cause, Span: span})
 	c.live.cancel(cause)
 	if c.spec.StopTimeout > 0 {
 		r.arm(c, clockStop, c.spec.StopTimeout)
