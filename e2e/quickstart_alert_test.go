@@ -15,7 +15,9 @@ import (
 // README's demo, built as a binary and run with -fail=jobs/flaky, is
 // scraped by a real Prometheus loaded with the shipped alert rules, and
 // SupervisedChildFailed fires for /root/jobs/flaky with the labels an
-// operator is paged with; nothing else fires. Then SIGTERM, as Kubernetes
+// operator is paged with; nothing else fires. Every query of the shipped
+// dashboard runs against that Prometheus, and its child state timeline
+// shows the child failed. Then SIGTERM, as Kubernetes
 // sends it, stops the demo gracefully (exit status 0) and its summary
 // table shows the child failed.
 func TestQuickstartFailedChildAlert(t *testing.T) {
@@ -69,6 +71,12 @@ func TestQuickstartFailedChildAlert(t *testing.T) {
 			t.Errorf("unexpected alert %s (%s): %v", al.Labels["alertname"], al.State, al.Labels)
 		}
 	}
+
+	// The dashboard's queries, against the same Prometheus: the state
+	// timeline shows the failed child failed, and its siblings running.
+	checkDashboard(t, context.Background(), api, map[string]string{
+		"/root/jobs/flaky": "failed", "/root/jobs/indexer": "running", "/root/api": "ready", "/root/workers/worker-1": "running",
+	})
 
 	// SIGTERM: NotifyShutdown stops the tree gracefully, and the failed
 	// child is the tree's state, not the process's exit status.
