@@ -8,10 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -24,27 +20,6 @@ import (
 	"github.com/supervisor-sdk/supervisor/sdk"
 )
 
-// rulesFile is the shipped alert rules.
-const rulesFile = "../deploy/prometheus/supervisor-rules.yml"
-
-// shortFor rewrites every `for:` duration of the rules to 2s. The shipped
-// durations (1m, 2m) are what an alert should wait for in production; a
-// test that waited for them would take minutes. The expressions, labels
-// and annotations stay as shipped, and 2s still shows the alert going
-// through pending to firing.
-func shortFor(t *testing.T) string {
-	t.Helper()
-	b, err := os.ReadFile(rulesFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	forLine := regexp.MustCompile(`(?m)^(\s+)for: \S+$`)
-	if n := len(forLine.FindAll(b, -1)); n == 0 {
-		t.Fatalf("%s: no `for:` to shorten", rulesFile)
-	}
-	return forLine.ReplaceAllString(string(b), "${1}for: 2s")
-}
-
 // TestPrometheusChildFailedAlert serves a supervision tree's metrics
 // (otelexport.WithPrometheus), has the Debian prometheus binary scrape them
 // every second with the shipped rules, fails a temporary child (it ends
@@ -52,10 +27,6 @@ func shortFor(t *testing.T) string {
 // query API for the failed state and the alerts API for
 // SupervisedChildFailed firing.
 func TestPrometheusChildFailedAlert(t *testing.T) {
-	bin, err := exec.LookPath("prometheus")
-	if err != nil {
-		missing(t, "no prometheus binary: %v (apt-get install prometheus)", err)
-	}
 	ctx := context.Background()
 
 	// The metrics endpoint.
@@ -117,40 +88,7 @@ func TestPrometheusChildFailedAlert(t *testing.T) {
 	})
 
 	// Prometheus, scraping it every second with the rules.
-	dir := t.TempDir()
-	rules := filepath.Join(dir, "supervisor-rules.yml")
-	if err := os.WriteFile(rules, []byte(shortFor(t)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := fmt.Sprintf(`global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [%q]
-scrape_configs:
-  - job_name: supervisor
-    static_configs:
-      - targets: [%q]
-`, rules, ln.Addr().String())
-	cfgPath := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	promAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	prom := startProcess(t, "prometheus", bin,
-		"--config.file="+cfgPath,
-		"--web.listen-address="+promAddr,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--log.level=warn")
-	api := "http://" + promAddr
-	began := time.Now()
-	waitFor(t, prom, 30*time.Second, "prometheus ready", func(ctx context.Context) error {
-		code, body, err := get(ctx, api+"/-/ready")
-		if err == nil && code != 200 {
-			err = fmt.Errorf("%d %s", code, body)
-		}
-		return err
-	})
-	t.Logf("prometheus ready after %s on %s, scraping %s", time.Since(began).Round(time.Millisecond), promAddr, ln.Addr())
+	prom, api := startPrometheus(t, ln.Addr().String())
 
 	// Healthy first: the child runs, nothing fires.
 	failed := `supervisor_child_status{supervisor_child_path="/root/db",supervisor_child_state="failed"}`
@@ -177,19 +115,7 @@ scrape_configs:
 	})
 	t.Logf("GET /api/v1/query?query=%s after %s:\n%s", failed, time.Since(failedAt).Round(time.Millisecond), sample)
 
-	var firing alert
-	waitFor(t, prom, 30*time.Second, "SupervisedChildFailed firing", func(ctx context.Context) error {
-		if err := getJSON(ctx, api+"/api/v1/alerts", &alerts); err != nil {
-			return err
-		}
-		for _, al := range alerts.Data.Alerts {
-			if al.Labels["alertname"] == "SupervisedChildFailed" && al.State == "firing" {
-				firing = al
-				return nil
-			}
-		}
-		return fmt.Errorf("alerts: %+v", alerts.Data.Alerts)
-	})
+	firing, all := firingAlert(t, prom, api, "SupervisedChildFailed")
 	t.Logf("GET /api/v1/alerts after %s: %s %s labels=%v annotations=%v value=%s",
 		time.Since(failedAt).Round(time.Millisecond), firing.Labels["alertname"], firing.State, firing.Labels, firing.Annotations, firing.Value)
 	want := map[string]string{
@@ -202,7 +128,7 @@ scrape_configs:
 	if got := firing.Annotations["summary"]; got != "Supervised child /root/db has failed" {
 		t.Errorf("summary %q", got)
 	}
-	for _, al := range alerts.Data.Alerts {
+	for _, al := range all {
 		if al.Labels["alertname"] != "SupervisedChildFailed" {
 			t.Errorf("unexpected alert %s (%s): %v", al.Labels["alertname"], al.State, al.Labels)
 		}

@@ -9,7 +9,16 @@
 //
 // It prints every lifecycle event as a line, serves /livez, /readyz and
 // /statusz on -addr, and after -for (or on Ctrl-C; a second Ctrl-C stops at
-// once) shuts down and prints the exit report as JSON.
+// once) shuts down and prints the exit report as a table (child, final
+// state, attempts, restarts, stop outcome, stop time, last error); -json
+// prints the full report as JSON instead.
+//
+// -fail=jobs/flaky (or jobs/indexer) makes that child fail permanently: it
+// fails at its first attempt and is not restarted, so it stays in the
+// state failed while the rest of the tree runs, and Prometheus, scraping
+// /metrics with the rules in deploy/prometheus, fires SupervisedChildFailed
+// for it after a minute. The e2e module's TestQuickstartFailedChildAlert
+// runs exactly that.
 //
 // It reports the tree to OpenTelemetry through the otelsup adapter: its
 // metrics are served for Prometheus on -addr at /metrics
@@ -52,20 +61,34 @@ import (
 	"github.com/supervisor-sdk/supervisor/sdk/probe"
 )
 
+// options are the command line's flags.
+type options struct {
+	addr   string        // where to serve the probes and /metrics
+	runFor time.Duration // shut down after this long; 0: on a signal
+	fail   string        // the child to fail permanently, relative to the root; "": none
+	json   bool          // print the exit report as JSON rather than a table
+}
+
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "where to serve the probes")
-	runFor := flag.Duration("for", 0, "shut down after this long (0: run until Ctrl-C)")
+	var o options
+	flag.StringVar(&o.addr, "addr", "127.0.0.1:8080", "where to serve the probes")
+	flag.DurationVar(&o.runFor, "for", 0, "shut down after this long (0: run until Ctrl-C)")
+	flag.StringVar(&o.fail, "fail", "", "make this child fail permanently, so it ends failed and SupervisedChildFailed fires: "+strings.Join(failable, " or "))
+	flag.BoolVar(&o.json, "json", false, "print the exit report as JSON instead of a table")
 	flag.Parse()
 	if os.Getenv("OTEL_METRIC_EXPORT_INTERVAL") == "" {
 		os.Setenv("OTEL_METRIC_EXPORT_INTERVAL", "10000") // rather than 60s: a demo is watched
 	}
-	if err := run(context.Background(), os.Stdout, *addr, *runFor); err != nil {
+	if err := run(context.Background(), os.Stdout, o); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, out io.Writer, addr string, runFor time.Duration) (err error) {
+func run(ctx context.Context, out io.Writer, o options) (err error) {
+	if err := checkFail(o.fail); err != nil {
+		return err
+	}
 	start := time.Now()
 	var mu sync.Mutex // nested supervisors call the hook from their own goroutines
 	tel, err := setupTelemetry(ctx)
@@ -88,7 +111,7 @@ func run(ctx context.Context, out io.Writer, addr string, runFor time.Duration) 
 		return err
 	}
 	bound := make(chan net.Addr, 1)
-	if err := build(root, addr, tel.metrics, bound); err != nil {
+	if err := build(root, o.addr, o.fail, tel.metrics, bound); err != nil {
 		return err
 	}
 
@@ -102,19 +125,23 @@ func run(ctx context.Context, out io.Writer, addr string, runFor time.Duration) 
 	fmt.Fprintf(out, "started: probes on http://%s/statusz, metrics on http://%s/metrics\n", listening, listening)
 	fmt.Fprintf(out, "telemetry: %s\n", tel.describe)
 	mu.Unlock()
-	if runFor > 0 {
+	if o.runFor > 0 {
 		select {
-		case <-time.After(runFor):
-			root.Shutdown(ctx, "quickstart", fmt.Sprintf("ran for %s", runFor))
+		case <-time.After(o.runFor):
+			root.Shutdown(ctx, "quickstart", fmt.Sprintf("ran for %s", o.runFor))
 		case <-waitDone(root):
 		}
 	}
 	report, err := root.Wait(ctx)
 	if report != nil {
-		b, _ := json.MarshalIndent(report, "", "  ")
 		mu.Lock()
-		fmt.Fprintf(out, "exit report:\n%s\n", b)
-		mu.Unlock()
+		defer mu.Unlock()
+		if o.json {
+			b, _ := json.MarshalIndent(report, "", "  ")
+			fmt.Fprintf(out, "exit report:\n%s\n", b)
+		} else {
+			err = errors.Join(err, writeSummary(out, report))
+		}
 	}
 	return err
 }
@@ -182,7 +209,9 @@ func (t *telemetry) shutdown(ctx context.Context, out io.Writer) error {
 	return t.adapter.Close()
 }
 
-func build(root *sdk.Supervisor, addr string, metrics http.Handler, bound chan<- net.Addr) error {
+// build declares the tree; fail names the child to fail permanently
+// (see injectFailure), or is empty.
+func build(root *sdk.Supervisor, addr, fail string, metrics http.Handler, bound chan<- net.Addr) error {
 	workers, err := sdk.NewPool("workers", sdk.Spec{Name: "worker", Role: sdk.RoleWorker})
 	if err != nil {
 		return err
@@ -205,7 +234,7 @@ func build(root *sdk.Supervisor, addr string, metrics http.Handler, bound chan<-
 			Service: httpServer(addr, mux, bound)}, "quickstart", "part of the demo"),
 		root.Add(context.Background(), sdk.Spec{Name: "workers", Service: workers, DependsOn: []string{"api"}}, "quickstart", "part of the demo"),
 		root.Add(context.Background(), sdk.Spec{Name: "jobs", Service: jobs}, "quickstart", "part of the demo"),
-		jobs.Add(context.Background(), sdk.Spec{Name: "flaky", Role: sdk.RoleWorker,
+		jobs.Add(context.Background(), injectFailure(sdk.Spec{Name: "flaky", Role: sdk.RoleWorker,
 			Backoff: &sdk.Backoff{Initial: 200 * time.Millisecond, Max: 2 * time.Second, Multiplier: 2, Jitter: sdk.JitterEqual},
 			Service: sdk.ServiceFunc(func(ctx context.Context) error {
 				if flakyRuns.Add(1) <= 3 {
@@ -213,8 +242,8 @@ func build(root *sdk.Supervisor, addr string, metrics http.Handler, bound chan<-
 					return errors.New("upstream connection refused")
 				}
 				return idle(ctx)
-			})}, "quickstart", "part of the demo"),
-		jobs.Add(context.Background(), sdk.Spec{Name: "indexer", Service: sdk.ServiceFunc(idle)}, "quickstart", "part of the demo"),
+			})}, "jobs/flaky", fail), "quickstart", "part of the demo"),
+		jobs.Add(context.Background(), injectFailure(sdk.Spec{Name: "indexer", Service: sdk.ServiceFunc(idle)}, "jobs/indexer", fail), "quickstart", "part of the demo"),
 	} {
 		if err != nil {
 			return err

@@ -26,25 +26,12 @@ func TestQuickstartRunsTheTreeAndReports(t *testing.T) {
 	cleanEnv(t) // nothing to export to: pull only
 	var out syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(context.Background(), &out, "127.0.0.1:0", 1500*time.Millisecond) }()
+	go func() {
+		done <- run(context.Background(), &out, options{addr: "127.0.0.1:0", runFor: 1500 * time.Millisecond, json: true})
+	}()
 
 	// While it runs, /metrics serves the tree's state sets.
-	var addr string
-	started := regexp.MustCompile(`metrics on (http://\S+/metrics)`)
-	require.Eventually(t, func() bool {
-		m := started.FindStringSubmatch(out.String())
-		if m != nil {
-			addr = m[1]
-		}
-		return m != nil
-	}, 5*time.Second, 10*time.Millisecond, "the started line")
-	resp, err := http.Get(addr)
-	require.NoError(t, err)
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, resp.Body.Close())
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	metrics := string(body)
+	metrics := scrapeMetrics(t, &out)
 	require.Contains(t, metrics, "# TYPE supervisor_child_status gauge")
 	require.Regexp(t, `supervisor_child_status\{[^}]*supervisor_child_path="/root/api",supervisor_child_state="ready"\} 1\n`, metrics)
 	require.Regexp(t, `supervisor_status\{[^}]*supervisor_path="/root",supervisor_state="alive"\} 1\n`, metrics)
@@ -76,6 +63,28 @@ func TestQuickstartRunsTheTreeAndReports(t *testing.T) {
 	require.NotNil(t, jobs)
 	require.Equal(t, "upstream connection refused", jobs.Children[0].LastError)
 	require.GreaterOrEqual(t, jobs.Children[0].Restarts, 3, "the flaky job was restarted after each failure")
+}
+
+// scrapeMetrics waits for run's started line and fetches the /metrics it
+// names.
+func scrapeMetrics(t *testing.T, out *syncBuffer) string {
+	t.Helper()
+	var addr string
+	started := regexp.MustCompile(`metrics on (http://\S+/metrics)`)
+	require.Eventually(t, func() bool {
+		m := started.FindStringSubmatch(out.String())
+		if m != nil {
+			addr = m[1]
+		}
+		return m != nil
+	}, 5*time.Second, 10*time.Millisecond, "the started line")
+	resp, err := http.Get(addr)
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, resp.Body.Close())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	return string(body)
 }
 
 // syncBuffer is a bytes.Buffer that run may write while the test reads it.

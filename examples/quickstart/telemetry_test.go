@@ -106,7 +106,7 @@ func TestQuickstartAgainstTracesOnlyCollector(t *testing.T) {
 	cleanEnv(t, "OTEL_EXPORTER_OTLP_ENDPOINT="+endpoint, "OTEL_METRIC_EXPORT_INTERVAL=100")
 	errs := handleErrors(t)
 	var out syncBuffer
-	require.NoError(t, run(context.Background(), &out, "127.0.0.1:0", 500*time.Millisecond))
+	require.NoError(t, run(context.Background(), &out, options{addr: "127.0.0.1:0", runFor: 500 * time.Millisecond}))
 	text := out.String()
 	require.Contains(t, text, "telemetry: traces: otlp (grpc); metrics: prometheus (WithPrometheus), otlp (grpc)\n")
 	require.Contains(t, text, "telemetry: the last export failed: ")
@@ -123,7 +123,7 @@ func TestQuickstartMetricsExporterNone(t *testing.T) {
 	cleanEnv(t, "OTEL_EXPORTER_OTLP_ENDPOINT="+endpoint, "OTEL_METRICS_EXPORTER=none", "OTEL_METRIC_EXPORT_INTERVAL=100")
 	errs := handleErrors(t)
 	var out syncBuffer
-	require.NoError(t, run(context.Background(), &out, "127.0.0.1:0", 500*time.Millisecond))
+	require.NoError(t, run(context.Background(), &out, options{addr: "127.0.0.1:0", runFor: 500 * time.Millisecond}))
 	text := out.String()
 	require.Contains(t, text, "telemetry: traces: otlp (grpc); metrics: prometheus (WithPrometheus)\n")
 	require.NotContains(t, text, "telemetry: the last export failed")
