@@ -239,8 +239,19 @@
 // exporter delays the telemetry (and, past the hook queue's bound, drops
 // events for it, counted by supervisor.events.dropped, see
 // sdk.WithHookQueue), never supervision. Use a batching span processor
-// all the same. benchmarks/BenchmarkOursOtelRestart measures a restart
-// with both signals recording.
+// all the same. Measured on 2 vCPUs (BenchmarkHookRestart, the hook alone
+// with an always-sampling SDK TracerProvider and an SDK MeterProvider):
+// a restart costs about 10 KB and 71 allocations, nearly all of them the
+// trace SDK's for the two spans and their events; with metrics only
+// (benchmarks/BenchmarkRestartOtel) under 1.6 KB and 3 allocations.
+//
+// Memory per child: the series reported at 0 from a child's declaration
+// (12: restarts, exits, abandoned) cost the metric SDK about 500 bytes
+// each, about 6 KB per child with the default exemplar reservoirs and 4 KB
+// with sdkmetric.WithExemplarFilter(exemplar.AlwaysOffFilter)
+// (BenchmarkHookIdleChild); the adapter itself holds no open span for a
+// running child. A view that drops supervisor.child.exits saves 5 of the
+// 12.
 //
 // # error.type values
 //
