@@ -221,3 +221,16 @@ func TestDroppedEventsCounted(t *testing.T) {
 			point(int64(last), lifecycle.AttrSupervisorPath.String("/root"), AttrObserver.String("hook"))))
 	})
 }
+
+// Events that can come after a supervisor's run has ended (a late exit
+// of an abandoned attempt, a late signal, a hook's panic) start no new
+// run: a start span opened for them would never end.
+func TestLateEventsOpenNoRun(t *testing.T) {
+	env := newTraceEnv(t)
+	for _, typ := range []sdk.EventType{sdk.EventLateExit, sdk.EventLateSignal, sdk.EventHookPanicked} {
+		env.a.hook(sdk.Event{Type: typ, Tree: 9, Path: "/gone/w", Supervisor: "/gone", Attempt: 1})
+	}
+	if n := len(env.sr.Started()); n != 0 {
+		t.Errorf("%d spans started for late events of an ended run, want 0", n)
+	}
+}

@@ -175,7 +175,17 @@ func (t *tracing) handleLocked(e sdk.Event) (crash bool) {
 	if e.Type == sdk.EventSupervisorState || e.Type == sdk.EventMeltdown || sp == "" {
 		sp = e.Path
 	}
-	s := t.sup(key{e.Tree, sp}, e.Time)
+	k := key{e.Tree, sp}
+	s := t.sups[k]
+	if s == nil {
+		switch e.Type {
+		case sdk.EventLateExit, sdk.EventLateSignal, sdk.EventHookPanicked:
+			// These can come after the supervisor's run has ended; they
+			// open no run (its start span would never end).
+			return false
+		}
+		s = t.sup(k, e.Time)
+	}
 	switch e.Type {
 	case sdk.EventCommand:
 		t.onCommand(s, e)
