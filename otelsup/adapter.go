@@ -80,11 +80,11 @@ type Adapter struct {
 	tr    *tracing // nil with a no-op TracerProvider
 	types *errorTypes
 
-	mu      sync.Mutex
-	add     map[cacheKey][]metric.AddOption
-	rec     map[cacheKey][]metric.RecordOption // slot: an error.type slot, or slotNone
-	shut    map[shutKey][]metric.RecordOption
-	dropped map[uint64]uint64 // by tree: the hook drops reported so far
+	mu    sync.Mutex
+	add   map[cacheKey][]metric.AddOption
+	rec   map[cacheKey][]metric.RecordOption // slot: an error.type slot, or slotNone
+	shut  map[shutKey][]metric.RecordOption
+	drops *drops
 }
 
 type shutKey struct {
@@ -103,16 +103,17 @@ func New(opts ...Option) (*Adapter, error) {
 	}
 	meter := c.mp.Meter(ScopeName, metric.WithInstrumentationVersion(Version()), metric.WithSchemaURL(semconv.SchemaURL))
 	a := &Adapter{
-		types:   newErrorTypes(),
-		add:     make(map[cacheKey][]metric.AddOption),
-		rec:     make(map[cacheKey][]metric.RecordOption),
-		shut:    make(map[shutKey][]metric.RecordOption),
-		dropped: make(map[uint64]uint64),
+		types: newErrorTypes(),
+		add:   make(map[cacheKey][]metric.AddOption),
+		rec:   make(map[cacheKey][]metric.RecordOption),
+		shut:  make(map[shutKey][]metric.RecordOption),
 	}
 	var err, e error
 	a.sm, e = lifecycle.NewStateMetrics(lifecycle.WithMeterProvider(c.mp))
 	err = errors.Join(err, e)
 	a.ins, e = newInstruments(meter)
+	err = errors.Join(err, e)
+	a.drops, e = newDrops(meter, a.ins.dropped)
 	err = errors.Join(err, e)
 	if _, noop := c.tp.(tracenoop.TracerProvider); !noop {
 		a.tr = newTracing(c.tp.Tracer(ScopeName, trace.WithInstrumentationVersion(Version()), trace.WithSchemaURL(semconv.SchemaURL)), a.types)
@@ -144,10 +145,11 @@ func (a *Adapter) Close() error {
 	if a.tr != nil {
 		a.tr.closeAll()
 	}
-	if a.sm == nil {
-		return nil
+	err := a.drops.close()
+	if a.sm != nil {
+		err = errors.Join(err, a.sm.Close())
 	}
-	return a.sm.Close()
+	return err
 }
 
 // hook is the sdk event hook. It runs on the trees' event goroutines,
@@ -162,7 +164,7 @@ func (a *Adapter) hook(e sdk.Event) {
 
 // record updates the metrics, from what the event says.
 func (a *Adapter) record(e sdk.Event) {
-	a.countDrops(e)
+	a.drops.see(e)
 	switch e.Type {
 	case sdk.EventChildAdded:
 		a.zeroChild(e.Path)
@@ -226,30 +228,6 @@ func (a *Adapter) zeroChild(path string) {
 		addN(a.ins.exits, 0, a.addOpts(path, v))
 	}
 	addN(a.ins.abandoned, 0, a.addOpts(path, vAbandoned))
-}
-
-// countDrops adds the events the tree's hooks missed since the last event
-// the adapter saw (sdk.Event.Dropped only grows within a tree), under the
-// tree's root path; a tree's first event reports 0. The tree's entry goes
-// with the root's final event.
-func (a *Adapter) countDrops(e sdk.Event) {
-	if a.ins.dropped == nil || e.Tree == 0 {
-		return
-	}
-	root := rootOf(e.Supervisor)
-	a.mu.Lock()
-	last, seen := a.dropped[e.Tree]
-	opts := a.addOpts(root, vDropped)
-	final := e.Type == sdk.EventSupervisorState && e.Report != nil && e.Path == root
-	if final {
-		delete(a.dropped, e.Tree)
-	} else {
-		a.dropped[e.Tree] = max(last, e.Dropped)
-	}
-	a.mu.Unlock()
-	if !seen || e.Dropped > last {
-		addN(a.ins.dropped, int64(e.Dropped-min(last, e.Dropped)), opts)
-	}
 }
 
 // rootOf is the root's path of a path: /root of /root/api/http.

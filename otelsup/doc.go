@@ -40,7 +40,7 @@
 //	supervisor.child.abandoned         Int64Counter              {child}      supervisor.child.path                                    supervisor_child_abandoned_total
 //	supervisor.meltdowns               Int64Counter              {meltdown}   supervisor.path                                          supervisor_meltdowns_total
 //	supervisor.shutdown.duration       Float64Histogram          s            supervisor.path, supervisor.shutdown.cause               supervisor_shutdown_duration_seconds_{bucket,sum,count}
-//	supervisor.events.dropped          Int64Counter              {event}      supervisor.path (the tree's root), supervisor.observer   supervisor_events_dropped_total
+//	supervisor.events.dropped          Int64ObservableCounter    {event}      supervisor.path, supervisor.observer                     supervisor_events_dropped_total
 //	supervisor.child.status            Int64ObservableUpDownCtr  {child}      supervisor.child.path, supervisor.child.state            supervisor_child_status
 //	supervisor.status                  Int64ObservableUpDownCtr  {supervisor} supervisor.path, supervisor.state                        supervisor_status
 //
@@ -56,8 +56,9 @@
 //   - supervisor.shutdown.cause: the [sdk.Cause] of the shutdown
 //     (operator, context, signal, meltdown, fatal_child, ...).
 //   - supervisor.observer: hook, the tree's event hooks (this adapter's
-//     among them). A subscription counts its own drops
-//     ([sdk.Subscription.Dropped]).
+//     among them; supervisor.path is then the tree's root), or the name
+//     of a subscription given to [Adapter.ObserveSubscription]
+//     (supervisor.path is then the path given with it).
 //   - error.type: see "error.type values" below. On the duration
 //     histogram it is set only for attempts that ended with an error, a
 //     panic or a missed heartbeat.
@@ -77,10 +78,12 @@
 //   - The shutdown duration is recorded on a supervisor's final
 //     EventSupervisorState, from its [sdk.Report]: RequestedAt to EndedAt,
 //     with buckets from 1ms to two minutes.
-//   - Dropped events come from [sdk.Event.Dropped], the tree's running
-//     count of events not queued for its hooks (see sdk.WithHookQueue):
-//     the adapter adds the growth since the last event it saw, so the
-//     events it missed are counted once it sees the next one.
+//   - Dropped events are observed at collection. The hooks' come from
+//     [sdk.Event.Dropped], the tree's running count of events not queued
+//     for its hooks (see sdk.WithHookQueue): the adapter adds the growth
+//     since the last event it saw, so the events it missed are counted
+//     once it sees the next one. A subscription's are its own count,
+//     [sdk.Subscription.Dropped].
 //   - The state sets report 1 for each machine's current state and 0 for
 //     its other states; see package lifecycle.
 //

@@ -35,7 +35,8 @@ const (
 	// or stale.
 	AttrExitKind attribute.Key = "supervisor.exit.kind"
 	// AttrObserver is who missed the dropped events: hook, the tree's
-	// event hooks (the adapter's among them).
+	// event hooks (the adapter's among them), or the name a subscription
+	// was given to [Adapter.ObserveSubscription].
 	AttrObserver attribute.Key = "supervisor.observer"
 )
 
@@ -69,8 +70,7 @@ const (
 	vExitStale
 	vMeltdown
 	vAbandoned
-	vDropped // the hook drops of the tree rooted at path
-	vLast    = vDropped
+	vLast = vAbandoned
 )
 
 type cacheKey struct {
@@ -88,7 +88,7 @@ type instruments struct {
 	meltdowns metric.Int64Counter
 	abandoned metric.Int64Counter
 	shutdown  metric.Float64Histogram
-	dropped   metric.Int64Counter
+	dropped   metric.Int64ObservableCounter
 }
 
 func newInstruments(meter metric.Meter) (instruments, error) {
@@ -125,9 +125,9 @@ func newInstruments(meter metric.Meter) (instruments, error) {
 		metric.WithDescription("How long supervisors took to shut down, from the request to the end."),
 		metric.WithExplicitBucketBoundaries(shutdownBounds...))
 	err = errors.Join(err, e)
-	ins.dropped, e = meter.Int64Counter(MetricEventsDropped,
+	ins.dropped, e = meter.Int64ObservableCounter(MetricEventsDropped,
 		metric.WithUnit("{event}"),
-		metric.WithDescription("Events of a supervision tree its hooks never saw, because their queue was full."))
+		metric.WithDescription("Events of a supervision tree an observer (its hooks, a subscription) never saw, because its queue was full."))
 	err = errors.Join(err, e)
 	return ins, err
 }
@@ -144,8 +144,6 @@ func addAttrs(path string, v uint8) []metric.AddOption {
 		set = attribute.NewSet(child, AttrExitKind.String(sdk.ExitKind(v-vExitNormal+1).String()))
 	case vMeltdown:
 		set = attribute.NewSet(lifecycle.AttrSupervisorPath.String(path))
-	case vDropped:
-		set = attribute.NewSet(lifecycle.AttrSupervisorPath.String(path), AttrObserver.String("hook"))
 	default: // vAbandoned
 		set = attribute.NewSet(child)
 	}

@@ -234,3 +234,49 @@ func TestLateEventsOpenNoRun(t *testing.T) {
 		t.Errorf("%d spans started for late events of an ended run, want 0", n)
 	}
 }
+
+// A subscription's drops, as the sdk counts them, are reported under the
+// name it was given, until it is no longer observed.
+func TestSubscriptionDropsObserved(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reader := sdkmetric.NewManualReader()
+		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+		defer mp.Shutdown(context.Background())
+		a, err := New(WithMeterProvider(mp))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		root, err := sdk.New("root", a.Options()...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub := root.Subscribe(1) // never read: every event past the first is dropped
+		defer sub.Close()
+		stop := a.ObserveSubscription(root.Path(), "audit", sub)
+		if err := root.Add(context.Background(), sdk.Spec{Name: "w", Service: sdk.ServiceFunc(func(ctx context.Context) error {
+			<-ctx.Done()
+			return nil
+		})}, "test", "declared by the test"); err != nil {
+			t.Fatal(err)
+		}
+		if err := root.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if sub.Dropped() == 0 {
+			t.Fatal("the subscription dropped nothing; the test needs some")
+		}
+		own := collect(t, reader)[ScopeName]
+		assertMetric(t, own, MetricEventsDropped, "{event}", counter(
+			point(0, lifecycle.AttrSupervisorPath.String("/root"), AttrObserver.String("hook")),
+			point(int64(sub.Dropped()), lifecycle.AttrSupervisorPath.String("/root"), AttrObserver.String("audit"))))
+		stop()
+		own = collect(t, reader)[ScopeName]
+		assertMetric(t, own, MetricEventsDropped, "{event}", counter(
+			point(0, lifecycle.AttrSupervisorPath.String("/root"), AttrObserver.String("hook"))))
+		if _, err := root.Shutdown(context.Background(), "test", "done"); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
