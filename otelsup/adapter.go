@@ -230,16 +230,6 @@ func (a *Adapter) zeroChild(path string) {
 	addN(a.ins.abandoned, 0, a.addOpts(path, vAbandoned))
 }
 
-// rootOf is the root's path of a path: /root of /root/api/http.
-func rootOf(path string) string {
-	for i := 1; i < len(path); i++ {
-		if path[i] == '/' {
-			return path[:i]
-		}
-	}
-	return path
-}
-
 // onFinal records the shutdown's duration, from the exit report of the
 // supervisor's final event: from the shutdown request to the end.
 func (a *Adapter) onFinal(e sdk.Event) {

@@ -79,6 +79,16 @@ func (d *drops) see(e sdk.Event) {
 	d.last[e.Tree] = max(d.last[e.Tree], e.Dropped)
 }
 
+// rootOf is the root's path of a path: /root of /root/api/http.
+func rootOf(path string) string {
+	for i := 1; i < len(path); i++ {
+		if path[i] == '/' {
+			return path[:i]
+		}
+	}
+	return path
+}
+
 func (d *drops) observe(_ context.Context, o metric.Observer) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
