@@ -23,6 +23,10 @@ type childState struct {
 	exit    trace.Span        // open until the decision that follows the exit
 	exitOf  uint64            // the attempt an exit span was opened for (it may have ended)
 	lastSC  trace.SpanContext // the previous attempt's last span, for the next attempt's link
+	// attrs are the current attempt's span attributes, shared by its start
+	// and exit spans (the trace SDK copies them; they are never written).
+	attrs   []attribute.KeyValue
+	attrsOf uint64 // the attempt attrs are of
 }
 
 // onChild follows the events of a child's attempts; it reports whether
@@ -135,12 +139,13 @@ func (t *tracing) onStarting(s *supState, cs *childState, e sdk.Event) {
 		cmd.launched = e.Attempt
 		links = link(cmd.span.SpanContext(), LinkCommand, links)
 	}
-	cs.start = t.start(SpanChildStart, e.Time, links, t.attemptAttrs(s, e)...)
+	cs.attrs, cs.attrsOf = attemptAttrs(s, e), e.Attempt
+	cs.start = t.start(SpanChildStart, e.Time, links, cs.attrs...)
 	cs.startSC, cs.lastSC, cs.exitOf = cs.start.SpanContext(), cs.start.SpanContext(), 0
 	transition(cs.start, lifecycle.KindChild, e.Path, e.From, e.To, or(e.Cause, "launch"), "", e.Time)
 }
 
-func (t *tracing) attemptAttrs(s *supState, e sdk.Event) []attribute.KeyValue {
+func attemptAttrs(s *supState, e sdk.Event) []attribute.KeyValue {
 	return []attribute.KeyValue{
 		lifecycle.AttrChildPath.String(e.Path),
 		lifecycle.AttrSupervisorPath.String(s.path),
@@ -159,7 +164,11 @@ func (t *tracing) openExit(s *supState, cs *childState, e sdk.Event) trace.Span 
 	}
 	cs.endExit(e.Time)
 	cs.exitOf = e.Attempt
-	cs.exit = t.start(SpanChildExit, e.Time, link(cs.startSC, LinkAttemptStart, nil), t.attemptAttrs(s, e)...)
+	attrs := cs.attrs
+	if cs.attrsOf != e.Attempt {
+		attrs = attemptAttrs(s, e) // an exit without its start (not from the sdk)
+	}
+	cs.exit = t.start(SpanChildExit, e.Time, link(cs.startSC, LinkAttemptStart, nil), attrs...)
 	cs.lastSC = cs.exit.SpanContext()
 	return cs.exit
 }

@@ -244,7 +244,7 @@
 // sdk.WithHookQueue), never supervision. Use a batching span processor
 // all the same. Measured on 2 vCPUs (BenchmarkHookRestart, the hook alone
 // with an always-sampling SDK TracerProvider and an SDK MeterProvider):
-// a restart costs about 10 KB and 71 allocations, nearly all of them the
+// a restart costs about 10 KB and 70 allocations, nearly all of them the
 // trace SDK's for the two spans and their events; with metrics only
 // (benchmarks/BenchmarkRestartOtel) under 1.6 KB and 3 allocations.
 //

@@ -125,11 +125,12 @@ func transition(s trace.Span, kind lifecycle.Kind, path string, from, to lifecyc
 	if !recording(s) || to == 0 || from == to {
 		return
 	}
-	attrs := []attribute.KeyValue{
+	attrs := make([]attribute.KeyValue, 0, 6) // one allocation, requested_by included
+	attrs = append(attrs,
 		lifecycle.AttrKind.String(kind.String()), lifecycle.AttrPath.String(path),
 		lifecycle.AttrFrom.String(from.String()), lifecycle.AttrTo.String(to.String()),
 		lifecycle.AttrReason.String(reason),
-	}
+	)
 	if by != "" {
 		attrs = append(attrs, lifecycle.AttrRequestedBy.String(by))
 	}
