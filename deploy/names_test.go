@@ -62,12 +62,14 @@ func TestMetricNamesExported(t *testing.T) {
 	sort.Strings(report)
 	t.Logf("metrics the rules and the dashboard use: %s", strings.Join(report, ", "))
 
-	// The instruments the dashboard should show, so that a panel is not
-	// dropped unnoticed.
+	// The instruments the rules and the dashboard should use, so that a
+	// panel or an alert is not dropped unnoticed.
 	for _, want := range []string{
 		"supervisor_child_status", "supervisor_status", "supervisor_child_restarts_total",
 		"supervisor_child_attempt_duration_seconds_bucket", "supervisor_meltdowns_total",
 		"supervisor_child_abandoned_total", "supervisor_child_exits_total",
+		"supervisor_shutdown_duration_seconds_count", "supervisor_shutdown_duration_seconds_bucket",
+		"supervisor_events_dropped_total",
 	} {
 		if used[want] == nil {
 			t.Errorf("%s: not used by any rule or panel", want)

@@ -227,25 +227,33 @@ func TestJaegerRestartEpisode(t *testing.T) {
 			return err
 		}
 		spans = resp.spans()
-		if len(spans) < 5 {
-			return fmt.Errorf("%d spans so far, want 5 (3 attempts, start, shutdown)", len(spans))
+		if len(spans) < 8 {
+			return fmt.Errorf("%d spans so far, want 8 (3 attempts of a start and an exit, start, shutdown)", len(spans))
 		}
 		return nil
 	})
 
 	byID := map[string]span{}
-	var attempts []span
+	var attempts, exits []span
 	for _, s := range spans {
 		byID[s.TraceID+"/"+s.SpanID] = s
-		if s.Name == otelsup.SpanChildAttempt && s.attr("supervisor.child.path") == "/root/flaky" {
+		if s.attr("supervisor.child.path") != "/root/flaky" {
+			continue
+		}
+		switch s.Name {
+		case otelsup.SpanChildStart:
 			attempts = append(attempts, s)
+		case otelsup.SpanChildExit:
+			exits = append(exits, s)
 		}
 	}
-	slices.SortFunc(attempts, func(a, b span) int {
+	byAttempt := func(a, b span) int {
 		return strings.Compare(a.attr("supervisor.child.attempt"), b.attr("supervisor.child.attempt"))
-	})
-	if len(attempts) != 3 {
-		t.Fatalf("%d attempt spans, want 3: %v", len(attempts), names(spans))
+	}
+	slices.SortFunc(attempts, byAttempt)
+	slices.SortFunc(exits, byAttempt)
+	if len(attempts) != 3 || len(exits) != 3 {
+		t.Fatalf("%d start and %d exit spans, want 3 each: %v", len(attempts), len(exits), names(spans))
 	}
 	start := only(t, spans, otelsup.SpanStart)
 	shut := only(t, spans, otelsup.SpanShutdown)
@@ -254,55 +262,65 @@ func TestJaegerRestartEpisode(t *testing.T) {
 		if !ok {
 			return "?"
 		}
-		if s.Name == otelsup.SpanChildAttempt {
+		switch s.Name {
+		case otelsup.SpanChildStart:
 			return "attempt " + s.attr("supervisor.child.attempt")
+		case otelsup.SpanChildExit:
+			return "exit " + s.attr("supervisor.child.attempt")
 		}
 		return s.Name
 	}
-	traces := map[string]bool{}
-	for i, s := range attempts {
-		n := i + 1
-		traces[s.TraceID] = true
-		if s.ParentSpanID != "" {
-			t.Errorf("attempt %d has a parent span: each attempt is its own trace", n)
-		}
-		if got := s.attr("supervisor.child.attempt"); got != strconv.Itoa(n) {
-			t.Errorf("attempt %d: supervisor.child.attempt = %s", n, got)
-		}
+	linksOf := func(s span) []string {
 		var links []string
 		for _, l := range s.Links {
 			links = append(links, l.attr("supervisor.link.type")+"→"+label(l))
 		}
+		return links
+	}
+	traces := map[string]bool{}
+	for i, s := range attempts {
+		n := i + 1
+		x := exits[i]
+		traces[s.TraceID] = true
+		traces[x.TraceID] = true
+		if s.ParentSpanID != "" || x.ParentSpanID != "" {
+			t.Errorf("attempt %d has a parent span: each span is its own trace", n)
+		}
+		if got := s.attr("supervisor.child.attempt"); got != strconv.Itoa(n) {
+			t.Errorf("attempt %d: supervisor.child.attempt = %s", n, got)
+		}
 		want := []string{"supervisor_start→" + otelsup.SpanStart}
 		if n > 1 {
-			want = append([]string{"previous_attempt→attempt " + strconv.Itoa(n-1)}, want...)
+			want = append([]string{"previous_attempt→exit " + strconv.Itoa(n-1)}, want...)
 		}
-		if !slices.Equal(links, want) {
+		if links := linksOf(s); !slices.Equal(links, want) {
 			t.Errorf("attempt %d links %q, want %q", n, links, want)
 		}
-		if n <= 2 {
-			if s.Status.code() != 2 || s.Status.Message != fmt.Sprintf("upstream refused (%d)", n) || s.attr("error.type") != "_OTHER" {
-				t.Errorf("attempt %d: status %+v error.type %q, want Error %q _OTHER", n, s.Status, s.attr("error.type"), fmt.Sprintf("upstream refused (%d)", n))
-			}
-			if s.attr("supervisor.exit.kind") != "error" {
-				t.Errorf("attempt %d: exit kind %q, want error", n, s.attr("supervisor.exit.kind"))
-			}
-		} else if s.Status.code() != 0 || s.attr("supervisor.exit.kind") != "stopped" {
-			t.Errorf("attempt 3: status %+v exit kind %q, want unset and stopped", s.Status, s.attr("supervisor.exit.kind"))
+		if links, want := linksOf(x), []string{"attempt_start→attempt " + strconv.Itoa(n)}; !slices.Equal(links, want) {
+			t.Errorf("exit %d links %q, want %q", n, links, want)
 		}
-		evs := s.eventNames()
-		if !slices.Contains(evs, "supervisor.lifecycle.transition") {
+		if n <= 2 {
+			msg := fmt.Sprintf("upstream refused (%d)", n)
+			// error.type per semconv: the error's type name.
+			if x.Status.code() != 2 || x.Status.Message != msg || x.attr("error.type") != "*errors.errorString" {
+				t.Errorf("exit %d: status %+v error.type %q, want Error %q *errors.errorString", n, x.Status, x.attr("error.type"), msg)
+			}
+			if x.attr("supervisor.exit.kind") != "error" {
+				t.Errorf("exit %d: exit kind %q, want error", n, x.attr("supervisor.exit.kind"))
+			}
+			rs, ok := x.event(otelsup.SpanEventRestartScheduled)
+			if !ok || rs.attr("supervisor.restart.reason") != "error" || rs.attr("supervisor.restart.attempt") != strconv.Itoa(n+1) {
+				t.Errorf("exit %d: restart event %+v, want reason error for attempt %d", n, rs, n+1)
+			}
+		} else if x.Status.code() != 0 || x.attr("supervisor.exit.kind") != "stopped" {
+			t.Errorf("exit 3: status %+v exit kind %q, want unset and stopped", x.Status, x.attr("supervisor.exit.kind"))
+		}
+		if evs := s.eventNames(); !slices.Contains(evs, "supervisor.lifecycle.transition") {
 			t.Errorf("attempt %d: no transition event in %q", n, evs)
 		}
-		if n > 1 {
-			rs, ok := s.event(otelsup.SpanEventRestartScheduled)
-			if !ok || rs.attr("supervisor.restart.reason") != "error" || rs.attr("supervisor.restart.attempt") != strconv.Itoa(n) {
-				t.Errorf("attempt %d: restart event %+v, want reason error for attempt %d", n, rs, n)
-			}
-		}
 	}
-	if len(traces) != 3 {
-		t.Errorf("the attempts are in %d traces, want 3", len(traces))
+	if len(traces) != 6 {
+		t.Errorf("the attempts are in %d traces, want 6", len(traces))
 	}
 	for _, l := range shut.Links {
 		if l.attr("supervisor.link.type") != "supervisor_start" || label(l) != otelsup.SpanStart {
@@ -327,7 +345,7 @@ func TestJaegerRestartEpisode(t *testing.T) {
 	}
 
 	t.Logf("Jaeger returned %d spans for %s; the restart episode:", len(spans), service)
-	for _, s := range append(append([]span{start}, attempts...), shut) {
+	for _, s := range append(append(append([]span{start}, attempts...), exits...), shut) {
 		t.Log("  " + s.summary(label))
 	}
 
@@ -354,7 +372,7 @@ func TestJaegerRestartEpisode(t *testing.T) {
 	}
 	t.Logf("legacy /api/traces/%s: attempt 3's references %q", attempts[2].TraceID, refs)
 	if !slices.Equal(refs, []string{"FOLLOWS_FROM", "FOLLOWS_FROM"}) {
-		t.Errorf("attempt 3's references %q, want two FOLLOWS_FROM (previous attempt, supervisor start)", refs)
+		t.Errorf("attempt 3's references %q, want two FOLLOWS_FROM (previous attempt's exit, supervisor start)", refs)
 	}
 }
 

@@ -69,16 +69,27 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 // supervisor (nested supervisors inherit both), and [Adapter.Close] it when
 // the tree is gone. One Adapter may serve several trees. It is safe for
 // concurrent use.
+//
+// The adapter works from what each event says: it keeps no copy of a
+// supervisor's state. What it keeps is telemetry: the spans it has open,
+// the attribute sets it has built, and per tree (by [sdk.Event.Tree]) the
+// hook drop count it has reported.
 type Adapter struct {
-	sm  *lifecycle.StateMetrics
-	ins instruments
-	tr  *tracing // nil with a no-op TracerProvider
+	sm    *lifecycle.StateMetrics
+	ins   instruments
+	tr    *tracing // nil with a no-op TracerProvider
+	types *errorTypes
 
-	mu       sync.Mutex
-	add      map[cacheKey][]metric.AddOption
-	rec      map[cacheKey][]metric.RecordOption
-	errTypes map[string]uint8 // interned error.type values → slot
-	nextType uint8            // next free error.type slot
+	mu    sync.Mutex
+	add   map[cacheKey][]metric.AddOption
+	rec   map[cacheKey][]metric.RecordOption // slot: an error.type slot, or slotNone
+	shut  map[shutKey][]metric.RecordOption
+	drops *drops
+}
+
+type shutKey struct {
+	path  string
+	cause sdk.Cause
 }
 
 // New creates the instruments, once. As the OpenTelemetry Go contributing
@@ -92,21 +103,24 @@ func New(opts ...Option) (*Adapter, error) {
 	}
 	meter := c.mp.Meter(ScopeName, metric.WithInstrumentationVersion(Version()), metric.WithSchemaURL(semconv.SchemaURL))
 	a := &Adapter{
-		add:      make(map[cacheKey][]metric.AddOption),
-		rec:      make(map[cacheKey][]metric.RecordOption),
-		errTypes: map[string]uint8{semconv.ErrorTypeOther.Value.AsString(): vDurOther, "panic": vDurPanic},
-		nextType: vDurPanic + 1,
+		types: newErrorTypes(),
+		add:   make(map[cacheKey][]metric.AddOption),
+		rec:   make(map[cacheKey][]metric.RecordOption),
+		shut:  make(map[shutKey][]metric.RecordOption),
 	}
 	var err, e error
 	a.sm, e = lifecycle.NewStateMetrics(lifecycle.WithMeterProvider(c.mp))
 	err = errors.Join(err, e)
 	a.ins, e = newInstruments(meter)
 	err = errors.Join(err, e)
+	a.drops, e = newDrops(meter, a.ins.dropped)
+	err = errors.Join(err, e)
 	if _, noop := c.tp.(tracenoop.TracerProvider); !noop {
-		a.tr = newTracing(c.tp.Tracer(ScopeName, trace.WithInstrumentationVersion(Version()), trace.WithSchemaURL(semconv.SchemaURL)))
+		a.tr = newTracing(c.tp.Tracer(ScopeName, trace.WithInstrumentationVersion(Version()), trace.WithSchemaURL(semconv.SchemaURL)), a.types)
 		if !c.tpSet && isGlobalDefault(c.tp) {
 			a.tr.unset = c.tp
 		}
+		a.tr.flush = flusherOf(c.tp)
 	}
 	return a, err
 }
@@ -131,15 +145,16 @@ func (a *Adapter) Close() error {
 	if a.tr != nil {
 		a.tr.closeAll()
 	}
-	if a.sm == nil {
-		return nil
+	err := a.drops.close()
+	if a.sm != nil {
+		err = errors.Join(err, a.sm.Close())
 	}
-	return a.sm.Close()
+	return err
 }
 
-// hook is the sdk event hook. It runs on supervisor goroutines, possibly
-// several at once; in the steady state, and with a no-op TracerProvider,
-// it allocates nothing.
+// hook is the sdk event hook. It runs on the trees' event goroutines,
+// possibly several at once; in the steady state, and with a no-op
+// TracerProvider, it allocates nothing.
 func (a *Adapter) hook(e sdk.Event) {
 	a.record(e)
 	if a.tr != nil {
@@ -147,13 +162,23 @@ func (a *Adapter) hook(e sdk.Event) {
 	}
 }
 
-// record updates the metrics.
+// record updates the metrics, from what the event says.
 func (a *Adapter) record(e sdk.Event) {
+	a.drops.see(e)
 	switch e.Type {
+	case sdk.EventChildAdded:
+		a.zeroChild(e.Path)
 	case sdk.EventChildExited:
 		a.onExited(e)
+	case sdk.EventChildBackoff:
+		if a.ins.delay != nil {
+			a.mu.Lock()
+			opts := a.recOpts(e.Path, slotNone)
+			a.mu.Unlock()
+			a.ins.delay.Record(context.Background(), e.Delay.Seconds(), opts...)
+		}
 	case sdk.EventChildRestarting:
-		// The supervisor says why in the event: nothing to work out here.
+		// The supervisor says why in the event, manual restarts included.
 		slot := restartSlot(e.Reason)
 		if slot == 0 {
 			return
@@ -161,32 +186,67 @@ func (a *Adapter) record(e sdk.Event) {
 		a.mu.Lock()
 		opts := a.addOpts(e.Path, slot)
 		a.mu.Unlock()
-		addOne(a.ins.restarts, opts)
+		addN(a.ins.restarts, 1, opts)
 	case sdk.EventSupervisorState:
 		// Report the supervisor's meltdowns from its start, at 0, so that
 		// its first meltdown is an increase to a query such as
 		// increase(supervisor_meltdowns_total[5m]) rather than a new
-		// series that starts at 1.
+		// series that starts at 1. Adding 0 again changes nothing.
 		a.mu.Lock()
-		_, seen := a.add[cacheKey{e.Path, vMeltdown}]
 		opts := a.addOpts(e.Path, vMeltdown)
 		a.mu.Unlock()
-		if !seen && a.ins.meltdowns != nil {
-			a.ins.meltdowns.Add(context.Background(), 0, opts...)
+		addN(a.ins.meltdowns, 0, opts)
+		if e.Report != nil {
+			a.onFinal(e)
 		}
 	case sdk.EventMeltdown:
 		a.mu.Lock()
 		opts := a.addOpts(e.Path, vMeltdown)
 		a.mu.Unlock()
-		addOne(a.ins.meltdowns, opts)
+		addN(a.ins.meltdowns, 1, opts)
 	case sdk.EventChildAbandoned:
 		a.mu.Lock()
 		opts := a.addOpts(e.Path, vAbandoned)
 		a.mu.Unlock()
-		addOne(a.ins.abandoned, opts)
+		addN(a.ins.abandoned, 1, opts)
 	case sdk.EventChildEnded:
 		a.forget(e.Path)
 	}
+}
+
+// zeroChild reports every restart reason, exit kind and the abandoned
+// count of a new child at 0, so that the first restart, exit or
+// abandonment is an increase to increase() and rate(), and alerts see
+// the series before anything happened.
+func (a *Adapter) zeroChild(path string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for v := vRestartNormal; v <= vRestartManual; v++ {
+		addN(a.ins.restarts, 0, a.addOpts(path, v))
+	}
+	for v := vExitNormal; v <= vExitStale; v++ {
+		addN(a.ins.exits, 0, a.addOpts(path, v))
+	}
+	addN(a.ins.abandoned, 0, a.addOpts(path, vAbandoned))
+}
+
+// onFinal records the shutdown's duration, from the exit report of the
+// supervisor's final event: from the shutdown request to the end.
+func (a *Adapter) onFinal(e sdk.Event) {
+	rep := e.Report
+	if a.ins.shutdown == nil || rep.RequestedAt.IsZero() || rep.EndedAt.IsZero() {
+		return
+	}
+	k := shutKey{e.Path, e.ShutdownCause}
+	a.mu.Lock()
+	opts, ok := a.shut[k]
+	if !ok {
+		opts = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(
+			lifecycle.AttrSupervisorPath.String(e.Path), AttrShutdownCause.String(string(e.ShutdownCause))))}
+		a.shut[k] = opts
+	}
+	a.mu.Unlock()
+	a.ins.shutdown.Record(context.Background(), rep.EndedAt.Sub(rep.RequestedAt).Seconds(), opts...)
 }
 
 func (a *Adapter) onExited(e sdk.Event) {
@@ -194,27 +254,23 @@ func (a *Adapter) onExited(e sdk.Event) {
 	if slot == 0 {
 		return
 	}
-	dur := vDurNone
-	var typ string
+	dur := slotNone
 	if e.Exit.Abnormal() {
-		typ = errorType(e.Err)
+		_, dur = a.types.of(e.Err)
 	}
 	a.mu.Lock()
-	if typ != "" {
-		dur = a.errTypeSlot(typ)
-	}
 	exitOpts := a.addOpts(e.Path, slot)
 	durOpts := a.recOpts(e.Path, dur)
 	a.mu.Unlock()
-	addOne(a.ins.exits, exitOpts)
+	addN(a.ins.exits, 1, exitOpts)
 	if a.ins.duration != nil {
 		a.ins.duration.Record(context.Background(), e.Ran.Seconds(), durOpts...)
 	}
 }
 
-func addOne(c metric.Int64Counter, opts []metric.AddOption) {
+func addN(c metric.Int64Counter, n int64, opts []metric.AddOption) {
 	if c != nil {
-		c.Add(context.Background(), 1, opts...)
+		c.Add(context.Background(), n, opts...)
 	}
 }
 
@@ -230,14 +286,15 @@ func (a *Adapter) addOpts(path string, v uint8) []metric.AddOption {
 	return opts
 }
 
-// recOpts is addOpts for the duration histogram. Callers hold a.mu.
+// recOpts is addOpts for the histograms: the child's path, and the
+// error.type of slot v unless it is slotNone. Callers hold a.mu.
 func (a *Adapter) recOpts(path string, v uint8) []metric.RecordOption {
 	k := cacheKey{path, v}
 	opts, ok := a.rec[k]
 	if !ok {
 		kvs := []attribute.KeyValue{lifecycle.AttrChildPath.String(path)}
-		if v != vDurNone {
-			kvs = append(kvs, semconv.ErrorTypeKey.String(a.typeName(v)))
+		if v != slotNone {
+			kvs = append(kvs, semconv.ErrorTypeKey.String(a.types.nameOf(v)))
 		}
 		opts = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(kvs...))}
 		a.rec[k] = opts
@@ -245,39 +302,16 @@ func (a *Adapter) recOpts(path string, v uint8) []metric.RecordOption {
 	return opts
 }
 
-// errTypeSlot interns an error.type value; past maxErrorTypes distinct
-// values it answers _OTHER. Callers hold a.mu.
-func (a *Adapter) errTypeSlot(typ string) uint8 {
-	if v, ok := a.errTypes[typ]; ok {
-		return v
-	}
-	if len(a.errTypes) >= maxErrorTypes {
-		return vDurOther
-	}
-	v := a.nextType
-	a.nextType++
-	a.errTypes[typ] = v
-	return v
-}
-
-func (a *Adapter) typeName(v uint8) string {
-	for s, x := range a.errTypes {
-		if x == v {
-			return s
-		}
-	}
-	return semconv.ErrorTypeOther.Value.AsString()
-}
-
-// forget drops what the adapter keeps for a child that will not run again,
-// so its memory is bounded by the children that exist.
+// forget drops the attribute sets of a child that has ended, so the
+// adapter's memory is bounded by the children that exist. (They are a
+// cache: a child of the same path in another tree builds them again.)
 func (a *Adapter) forget(path string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for v := uint8(1); v <= vLast; v++ {
 		delete(a.add, cacheKey{path, v})
 	}
-	for v := uint8(0); v < a.nextType; v++ {
-		delete(a.rec, cacheKey{path, v})
+	for v := range maxErrorTypes + 2 {
+		delete(a.rec, cacheKey{path, uint8(v)})
 	}
 }

@@ -3,6 +3,8 @@ package otelsup
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -55,6 +57,25 @@ func assertMetric(t *testing.T, got map[string]metricdata.Metrics, name, unit st
 	metricdatatest.AssertAggregationsEqual(t, want, m.Data, cmpOpts...)
 }
 
+// restartsOf is the restart points of a child: every reason, at 0 unless
+// n says otherwise.
+func restartsOf(path string, n map[sdk.RestartReason]int64) []metricdata.DataPoint[int64] {
+	var pts []metricdata.DataPoint[int64]
+	for r := sdk.ReasonNormal; r <= sdk.ReasonManual; r++ {
+		pts = append(pts, point(n[r], lifecycle.AttrChildPath.String(path), AttrRestartReason.String(r.String())))
+	}
+	return pts
+}
+
+// exitsOf is restartsOf for the exit kinds.
+func exitsOf(path string, n map[sdk.ExitKind]int64) []metricdata.DataPoint[int64] {
+	var pts []metricdata.DataPoint[int64]
+	for k := sdk.ExitNormal; k <= sdk.ExitStale; k++ {
+		pts = append(pts, point(n[k], lifecycle.AttrChildPath.String(path), AttrExitKind.String(k.String())))
+	}
+	return pts
+}
+
 func counter(points ...metricdata.DataPoint[int64]) metricdata.Sum[int64] {
 	return metricdata.Sum[int64]{Temporality: metricdata.CumulativeTemporality, IsMonotonic: true, DataPoints: points}
 }
@@ -65,15 +86,20 @@ func point(v int64, kv ...attribute.KeyValue) metricdata.DataPoint[int64] {
 
 // hist is a data point of n attempts that all ran for d seconds.
 func hist(n uint64, d float64, kv ...attribute.KeyValue) metricdata.HistogramDataPoint[float64] {
-	buckets := make([]uint64, len(durationBounds)+1)
+	return histOf(durationBounds, n, d, kv...)
+}
+
+// histOf is a data point of n measurements of d, with the buckets bounds.
+func histOf(bounds []float64, n uint64, d float64, kv ...attribute.KeyValue) metricdata.HistogramDataPoint[float64] {
+	buckets := make([]uint64, len(bounds)+1)
 	i := 0
-	for i < len(durationBounds) && d > durationBounds[i] {
+	for i < len(bounds) && d > bounds[i] {
 		i++
 	}
 	buckets[i] = n
 	return metricdata.HistogramDataPoint[float64]{
 		Attributes: attribute.NewSet(kv...), Count: n, Sum: float64(n) * d,
-		Bounds: durationBounds, BucketCounts: buckets,
+		Bounds: bounds, BucketCounts: buckets,
 		Min: metricdata.NewExtrema(d), Max: metricdata.NewExtrema(d),
 	}
 }
@@ -145,28 +171,36 @@ func TestAdapterRealSupervisor(t *testing.T) {
 		got := collect(t, reader)
 		own := got[ScopeName]
 		path := lifecycle.AttrChildPath.String("/root/flaky")
+		// Every known reason and kind is reported from the child's
+		// declaration, at 0.
 		assertMetric(t, own, MetricChildRestarts, "{restart}", counter(
-			point(2, path, AttrRestartReason.String("error")),
-			point(1, path, AttrRestartReason.String("panic")),
-		))
+			restartsOf("/root/flaky", map[sdk.RestartReason]int64{sdk.ReasonError: 2, sdk.ReasonPanic: 1})...))
 		assertMetric(t, own, MetricChildExits, "{exit}", counter(
-			point(2, path, AttrExitKind.String("error")),
-			point(1, path, AttrExitKind.String("panic")),
-			point(1, path, AttrExitKind.String("stopped")),
-		))
+			exitsOf("/root/flaky", map[sdk.ExitKind]int64{sdk.ExitError: 2, sdk.ExitPanic: 1, sdk.ExitStopped: 1})...))
 		assertMetric(t, own, MetricChildAttemptDuration, "s", metricdata.Histogram[float64]{
 			Temporality: metricdata.CumulativeTemporality,
 			DataPoints: []metricdata.HistogramDataPoint[float64]{
-				hist(2, 0, path, semconv.ErrorTypeKey.String("_OTHER")),
+				// A plain error's error.type is its type name, as semconv's.
+				hist(2, 0, path, semconv.ErrorTypeKey.String("*errors.errorString")),
 				hist(1, 0, path, semconv.ErrorTypeKey.String("panic")),
 				hist(1, 1, path),
 			},
 		})
+		assertMetric(t, own, MetricChildBackoffDelay, "s", metricdata.Histogram[float64]{
+			Temporality: metricdata.CumulativeTemporality,
+			DataPoints:  []metricdata.HistogramDataPoint[float64]{histOf(delayBounds, 3, 0.01, path)},
+		})
+		// The shutdown began at the cancel and took no bubble time.
+		assertMetric(t, own, MetricShutdownDuration, "s", metricdata.Histogram[float64]{
+			Temporality: metricdata.CumulativeTemporality,
+			DataPoints: []metricdata.HistogramDataPoint[float64]{histOf(shutdownBounds, 1, 0,
+				lifecycle.AttrSupervisorPath.String("/root"), AttrShutdownCause.String(string(sdk.CauseContext)))},
+		})
 		// The meltdowns of each supervisor are reported from its start.
 		assertMetric(t, own, MetricMeltdowns, "{meltdown}", counter(point(0, lifecycle.AttrSupervisorPath.String("/root"))))
-		if _, ok := own[MetricChildAbandoned]; ok {
-			t.Errorf("%s: collected, want nothing", MetricChildAbandoned)
-		}
+		assertMetric(t, own, MetricChildAbandoned, "{child}", counter(point(0, path)))
+		assertMetric(t, own, MetricEventsDropped, "{event}", counter(
+			point(0, lifecycle.AttrSupervisorPath.String("/root"), AttrObserver.String("hook"))))
 
 		states := got[lifecycle.ScopeName]
 		assertMetric(t, states, lifecycle.MetricChildStatus, "{child}", metricdata.Sum[int64]{
@@ -233,10 +267,9 @@ func TestAdapterSiblingRestart(t *testing.T) {
 			t.Fatalf("Serve: %v", err)
 		}
 		own := collect(t, reader)[ScopeName]
-		assertMetric(t, own, MetricChildRestarts, "{restart}", counter(
-			point(1, lifecycle.AttrChildPath.String("/root/a"), AttrRestartReason.String("error")),
-			point(1, lifecycle.AttrChildPath.String("/root/b"), AttrRestartReason.String(sdk.ReasonScope.String())),
-		))
+		assertMetric(t, own, MetricChildRestarts, "{restart}", counter(append(
+			restartsOf("/root/a", map[sdk.RestartReason]int64{sdk.ReasonError: 1}),
+			restartsOf("/root/b", map[sdk.RestartReason]int64{sdk.ReasonScope: 1})...)...))
 	})
 }
 
@@ -266,39 +299,52 @@ func (typedErr) Error() string     { return "typed" }
 func (typedErr) ErrorType() string { return "typed" }
 
 func TestErrorType(t *testing.T) {
+	types := newErrorTypes()
 	for _, tc := range []struct {
 		err  error
 		want string
 	}{
-		{errors.New("boom"), "_OTHER"},
+		{errors.New("boom"), "*errors.errorString"},
+		{fmt.Errorf("wrapped: %w", os.ErrNotExist), "*errors.errorString"},
+		{&os.PathError{Op: "open", Path: "x", Err: os.ErrNotExist}, "*fs.PathError"},
 		{nil, "_OTHER"},
 		{&sdk.PanicError{Value: "x"}, "panic"},
 		{&sdk.PanicError{Value: typedErr{}}, "panic"},
 		{errors.Join(errors.New("a"), typedErr{}), "typed"},
 		{&sdk.FatalError{Err: sdk.ErrFatal}, "fatal"},
+		{fmt.Errorf("x: %w", sdk.ErrStale), "stale"},
+		{sdk.ErrStartTimeout, "start_timeout"},
 	} {
-		if got := errorType(tc.err); got != tc.want {
-			t.Errorf("errorType(%v) = %q, want %q", tc.err, got, tc.want)
+		if got, _ := types.of(tc.err); got != tc.want {
+			t.Errorf("error.type of %v = %q, want %q", tc.err, got, tc.want)
 		}
 	}
 }
 
+// The error.type values of one adapter are a closed set: past the bound,
+// new ones are _OTHER, on the first attempt and every later one.
 func TestErrorTypesBounded(t *testing.T) {
-	a, err := New(WithMeterProvider(noop.NewMeterProvider()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	types := newErrorTypes()
+	seen := map[string]bool{}
 	for i := range 100 {
-		a.errTypeSlot(string(rune('A' + i)))
+		s, _ := types.of(namedErr(fmt.Sprint("t", i)))
+		seen[s] = true
 	}
-	if len(a.errTypes) != maxErrorTypes {
-		t.Errorf("%d error types interned, want %d", len(a.errTypes), maxErrorTypes)
+	if len(seen) != maxErrorTypes+1 || !seen["_OTHER"] {
+		t.Errorf("%d distinct values, want %d and _OTHER", len(seen), maxErrorTypes)
 	}
-	if v := a.errTypeSlot("unseen"); v != vDurOther {
-		t.Errorf("slot of a type past the bound = %d, want _OTHER's %d", v, vDurOther)
+	if s, v := types.of(namedErr("unseen")); s != "_OTHER" || v != slotOther {
+		t.Errorf("a type past the bound = %q (slot %d), want _OTHER", s, v)
+	}
+	if s, _ := types.of(namedErr("t0")); s != "t0" {
+		t.Errorf("a type within the bound = %q, want t0", s)
 	}
 }
+
+type namedErr string
+
+func (e namedErr) Error() string     { return string(e) }
+func (e namedErr) ErrorType() string { return string(e) }
 
 func hookAllocs(t *testing.T, a *Adapter) float64 {
 	cycle := []sdk.Event{

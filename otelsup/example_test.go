@@ -66,6 +66,9 @@ func ExampleNew() {
 				continue
 			}
 			for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+				if dp.Value == 0 {
+					continue // every known reason is reported from the start, at 0
+				}
 				path, _ := dp.Attributes.Value("supervisor.child.path")
 				reason, _ := dp.Attributes.Value(otelsup.AttrRestartReason)
 				fmt.Printf("%s{path=%s, reason=%s} = %d\n", m.Name, path.Emit(), reason.Emit(), dp.Value)

@@ -5,7 +5,6 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
 	"github.com/supervisor-sdk/supervisor/lifecycle"
 	"github.com/supervisor-sdk/supervisor/sdk"
@@ -18,8 +17,11 @@ const (
 	MetricChildRestarts        = "supervisor.child.restarts"
 	MetricChildExits           = "supervisor.child.exits"
 	MetricChildAttemptDuration = "supervisor.child.attempt.duration"
+	MetricChildBackoffDelay    = "supervisor.child.backoff.delay"
 	MetricMeltdowns            = "supervisor.meltdowns"
 	MetricChildAbandoned       = "supervisor.child.abandoned"
+	MetricShutdownDuration     = "supervisor.shutdown.duration"
+	MetricEventsDropped        = "supervisor.events.dropped"
 )
 
 // Attributes of the adapter's series besides [lifecycle.AttrChildPath],
@@ -32,12 +34,25 @@ const (
 	// AttrExitKind is how an attempt ended: normal, error, panic, stopped
 	// or stale.
 	AttrExitKind attribute.Key = "supervisor.exit.kind"
+	// AttrObserver is who missed the dropped events: hook, the tree's
+	// event hooks (the adapter's among them), or the name a subscription
+	// was given to [Adapter.ObserveSubscription].
+	AttrObserver attribute.Key = "supervisor.observer"
 )
 
 // durationBounds are the histogram buckets of attempt durations, in
 // seconds: the semconv HTTP boundaries for attempts that fail fast, then
 // longer ones up to an hour for attempts that ran for a while.
 var durationBounds = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60, 300, 900, 3600}
+
+// delayBounds are the buckets of backoff delays, in seconds: 0 (an
+// immediate restart) up to the five minutes a capped exponential backoff
+// typically ends at.
+var delayBounds = []float64{0, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300}
+
+// shutdownBounds are the buckets of shutdown durations, in seconds, up to
+// two minutes, past any sensible stop timeout.
+var shutdownBounds = []float64{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120}
 
 // Cache slots of the Add options (v in cacheKey). The values are
 // enumerated, so a path has at most vLast of them.
@@ -58,17 +73,6 @@ const (
 	vLast = vAbandoned
 )
 
-// Slots of the Record options: 0 is a duration without error.type, then one
-// per interned error.type value.
-const (
-	vDurNone  uint8 = 0
-	vDurOther uint8 = 1 // "_OTHER"
-	vDurPanic uint8 = 2 // "panic", the sdk's PanicError
-	// maxErrorTypes bounds the distinct error.type values; later ones are
-	// reported as _OTHER.
-	maxErrorTypes = 32
-)
-
 type cacheKey struct {
 	path string
 	v    uint8
@@ -80,8 +84,11 @@ type instruments struct {
 	restarts  metric.Int64Counter
 	exits     metric.Int64Counter
 	duration  metric.Float64Histogram
+	delay     metric.Float64Histogram
 	meltdowns metric.Int64Counter
 	abandoned metric.Int64Counter
+	shutdown  metric.Float64Histogram
+	dropped   metric.Int64ObservableCounter
 }
 
 func newInstruments(meter metric.Meter) (instruments, error) {
@@ -100,6 +107,11 @@ func newInstruments(meter metric.Meter) (instruments, error) {
 		metric.WithDescription("How long attempts of supervised children ran; error.type is set for failed attempts."),
 		metric.WithExplicitBucketBoundaries(durationBounds...))
 	err = errors.Join(err, e)
+	ins.delay, e = meter.Float64Histogram(MetricChildBackoffDelay,
+		metric.WithUnit("s"),
+		metric.WithDescription("The backoff a supervised child waits before its restart."),
+		metric.WithExplicitBucketBoundaries(delayBounds...))
+	err = errors.Join(err, e)
 	ins.meltdowns, e = meter.Int64Counter(MetricMeltdowns,
 		metric.WithUnit("{meltdown}"),
 		metric.WithDescription("Times a supervisor exceeded its restart intensity and gave up."))
@@ -107,6 +119,15 @@ func newInstruments(meter metric.Meter) (instruments, error) {
 	ins.abandoned, e = meter.Int64Counter(MetricChildAbandoned,
 		metric.WithUnit("{child}"),
 		metric.WithDescription("Children abandoned because they did not stop within their stop timeout."))
+	err = errors.Join(err, e)
+	ins.shutdown, e = meter.Float64Histogram(MetricShutdownDuration,
+		metric.WithUnit("s"),
+		metric.WithDescription("How long supervisors took to shut down, from the request to the end."),
+		metric.WithExplicitBucketBoundaries(shutdownBounds...))
+	err = errors.Join(err, e)
+	ins.dropped, e = meter.Int64ObservableCounter(MetricEventsDropped,
+		metric.WithUnit("{event}"),
+		metric.WithDescription("Events of a supervision tree an observer (its hooks, a subscription) never saw, because its queue was full."))
 	err = errors.Join(err, e)
 	return ins, err
 }
@@ -144,56 +165,4 @@ func exitSlot(k sdk.ExitKind) uint8 {
 		return 0
 	}
 	return vExitNormal + uint8(k) - uint8(sdk.ExitNormal)
-}
-
-// errorTyper is implemented by errors that name their own, low-cardinality
-// error.type, as the sdk's error types do.
-type errorTyper interface {
-	error
-	ErrorType() string
-}
-
-// errorType returns the error.type of a failed attempt: the ErrorType of
-// the first error in err's tree that has one; else "stale" or
-// "start_timeout" for the sdk's sentinel failures that have no type of
-// their own (sdk.ErrStale, sdk.ErrStartTimeout); else _OTHER.
-func errorType(err error) string {
-	if s, ok := typedError(err); ok {
-		return s
-	}
-	switch {
-	case err == nil:
-	case errors.Is(err, sdk.ErrStale):
-		return "stale"
-	case errors.Is(err, sdk.ErrStartTimeout):
-		return "start_timeout"
-	}
-	return semconv.ErrorTypeOther.Value.AsString()
-}
-
-// typedError finds the ErrorType of the first error in err's tree that has
-// one. It walks the tree itself rather than with errors.As, which would
-// cost an allocation per failed attempt.
-func typedError(err error) (string, bool) {
-	for err != nil {
-		if et, ok := err.(errorTyper); ok {
-			if s := et.ErrorType(); s != "" {
-				return s, true
-			}
-		}
-		switch u := err.(type) {
-		case interface{ Unwrap() error }:
-			err = u.Unwrap()
-		case interface{ Unwrap() []error }:
-			for _, e := range u.Unwrap() {
-				if s, ok := typedError(e); ok {
-					return s, true
-				}
-			}
-			return "", false
-		default:
-			return "", false
-		}
-	}
-	return "", false
 }

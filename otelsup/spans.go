@@ -5,10 +5,17 @@ import "go.opentelemetry.io/otel/attribute"
 // Span names. They are fixed, so low in cardinality; what a span is about
 // (the child, the supervisor) is in its attributes.
 const (
-	// SpanChildAttempt is one attempt of a child: from EventChildStarting
-	// to the attempt's exit (or abandonment). Each attempt is the root of
-	// its own trace.
-	SpanChildAttempt = "supervisor.child.attempt"
+	// SpanChildStart is the start of one attempt of a child: from
+	// EventChildStarting to EventChildRunning, or to EventChildReady for a
+	// child that signals readiness (or to the attempt's exit when it never
+	// got there). Each is the root of its own trace.
+	SpanChildStart = "supervisor.child.start"
+	// SpanChildExit is the end of one attempt: from the first sign of it
+	// (EventChildStopping, EventChildStale, EventChildPanicked or
+	// EventChildExited) to what the supervisor decided next (backoff,
+	// restart, pause, end or abandonment). It links to the attempt's start
+	// span.
+	SpanChildExit = "supervisor.child.exit"
 	// SpanStart is a supervisor's startup: from its first event to its
 	// transition to alive, or to shutting_down when it never got there.
 	SpanStart = "supervisor.start"
@@ -26,10 +33,9 @@ const (
 	SpanEventChildReady       = "supervisor.child.ready"       // the attempt signalled readiness
 	SpanEventChildStopping    = "supervisor.child.stopping"    // the supervisor cancelled the attempt
 	SpanEventChildStopped     = "supervisor.child.stopped"     // a stopped attempt returned in time
-	SpanEventChildPanicked    = "supervisor.child.panicked"    // the attempt panicked
 	SpanEventChildStale       = "supervisor.child.stale"       // the attempt missed its heartbeat
 	SpanEventChildAbandoned   = "supervisor.child.abandoned"   // the attempt did not stop in time
-	SpanEventRestartScheduled = "supervisor.restart.scheduled" // on the new attempt: why and after what delay it runs
+	SpanEventRestartScheduled = "supervisor.restart.scheduled" // on the exit span: why and after what delay the next attempt runs
 	SpanEventCommandMerged    = "supervisor.command.merged"    // a duplicate command joined this one
 	SpanEventExitReport       = "supervisor.exit_report"       // last event of the shutdown span
 )
@@ -92,11 +98,12 @@ const (
 
 // Values of [AttrLinkType].
 const (
-	LinkPreviousAttempt = "previous_attempt" // attempt → the child's previous attempt
-	LinkSupervisorStart = "supervisor_start" // attempt, shutdown → the supervisor's start span
-	LinkParentAttempt   = "parent_attempt"   // nested supervisor's start → its attempt as a child of its parent
-	LinkCommand         = "command"          // attempt → the restart or resume command that launched it
-	LinkTargetAttempt   = "target_attempt"   // command → the attempt running when the command arrived
+	LinkPreviousAttempt = "previous_attempt" // start → the last span (exit, else start) of the child's previous attempt
+	LinkAttemptStart    = "attempt_start"    // exit → the start span of the same attempt
+	LinkSupervisorStart = "supervisor_start" // child start, shutdown → the supervisor's start span
+	LinkParentAttempt   = "parent_attempt"   // nested supervisor's start → the start span of its attempt as a child of its parent
+	LinkCommand         = "command"          // child start → the restart or resume command that launched it
+	LinkTargetAttempt   = "target_attempt"   // command → the start span of the attempt current when the command arrived
 )
 
 // Values of [AttrCommandOutcome].
@@ -118,6 +125,10 @@ const (
 	// before the shutdown), or the supervisor ended (or the adapter was
 	// closed) before the sdk answered. Status Error.
 	OutcomeInterrupted = "interrupted"
+	// OutcomeMerged: the same command was under way for the child; the sdk
+	// merged this one into it (sdk.CommandMerged), and the command it
+	// joined has a supervisor.command.merged event.
+	OutcomeMerged = "merged"
 	// OutcomeUntracked: too many commands were in flight to follow this
 	// one (see maxCommands); the span ends at once.
 	OutcomeUntracked = "untracked"

@@ -54,11 +54,22 @@ func (e *traceEnv) spans(name string) []sdktrace.ReadOnlySpan {
 	return out
 }
 
-// attempts returns the attempt spans of path, by attempt number.
-func (e *traceEnv) attempts(t *testing.T, path string) []sdktrace.ReadOnlySpan {
+// starts returns the ended start spans of path's attempts, by attempt
+// number.
+func (e *traceEnv) starts(t *testing.T, path string) []sdktrace.ReadOnlySpan {
 	t.Helper()
+	return e.attemptSpans(SpanChildStart, path)
+}
+
+// exits is starts for the exit spans.
+func (e *traceEnv) exits(t *testing.T, path string) []sdktrace.ReadOnlySpan {
+	t.Helper()
+	return e.attemptSpans(SpanChildExit, path)
+}
+
+func (e *traceEnv) attemptSpans(name, path string) []sdktrace.ReadOnlySpan {
 	var out []sdktrace.ReadOnlySpan
-	for _, s := range e.spans(SpanChildAttempt) {
+	for _, s := range e.spans(name) {
 		if attrsOf(s.Attributes())[string(lifecycle.AttrChildPath)] == path {
 			out = append(out, s)
 		}
@@ -134,8 +145,10 @@ func (e *traceEnv) links(s sdktrace.ReadOnlySpan) []string {
 		a := attrsOf(x.Attributes())
 		label := x.Name()
 		switch x.Name() {
-		case SpanChildAttempt:
+		case SpanChildStart:
 			label = a[string(lifecycle.AttrChildPath)] + "#" + a[string(AttrChildAttempt)]
+		case SpanChildExit:
+			label = a[string(lifecycle.AttrChildPath)] + "#" + a[string(AttrChildAttempt)] + " exit"
 		case SpanStart, SpanShutdown:
 			label += " " + a[string(lifecycle.AttrSupervisorPath)]
 		case SpanCommand:
@@ -236,6 +249,18 @@ func TestSpansAttemptsStartShutdown(t *testing.T) {
 		serve(t, root, func() {
 			<-last
 			time.Sleep(time.Second)
+			// A running child is visible already: its start span has
+			// ended, and it holds no open span.
+			if n := len(env.starts(t, "/root/flaky")); n != 3 {
+				t.Errorf("%d start spans ended while attempt 3 runs, want 3", n)
+			}
+			for _, s := range env.sr.Started() {
+				if s.Name() == SpanChildStart || s.Name() == SpanChildExit {
+					if ro := s.(sdktrace.ReadOnlySpan); ro.EndTime().IsZero() {
+						t.Errorf("%s %v open while the child runs", s.Name(), attrsOf(ro.Attributes()))
+					}
+				}
+			}
 		})
 		env.checkAllEnded(t)
 
@@ -246,54 +271,66 @@ func TestSpansAttemptsStartShutdown(t *testing.T) {
 			}
 			isRoot(t, s)
 		}
-		att := env.attempts(t, "/root/flaky")
-		if len(att) != 3 {
-			t.Fatalf("%d attempt spans, want 3", len(att))
+		starts, exits := env.starts(t, "/root/flaky"), env.exits(t, "/root/flaky")
+		if len(starts) != 3 || len(exits) != 3 {
+			t.Fatalf("%d start and %d exit spans, want 3 each", len(starts), len(exits))
 		}
 		traces := make(map[trace.TraceID]bool)
-		for i, s := range att {
-			traces[s.SpanContext().TraceID()] = true
-			want := fmt.Sprintf("supervisor.child.attempt=%d supervisor.child.generation=0 supervisor.child.path=/root/flaky supervisor.exit.kind=%s supervisor.path=/root",
-				i+1, []string{"error", "panic", "stopped"}[i])
+		for i := range starts {
+			traces[starts[i].SpanContext().TraceID()] = true
+			traces[exits[i].SpanContext().TraceID()] = true
+			base := fmt.Sprintf("supervisor.child.attempt=%d supervisor.child.generation=0 supervisor.child.path=/root/flaky", i+1)
+			eq(t, fmt.Sprintf("start %d attributes", i+1), render(starts[i].Attributes()), base+" supervisor.path=/root")
+			status(t, starts[i], codes.Unset, "", "")
+			want := base + " supervisor.exit.kind=" + []string{"error", "panic", "stopped"}[i] + " supervisor.path=/root"
 			if i < 2 {
-				want = fmt.Sprintf("error.type=%s ", []string{"_OTHER", "panic"}[i]) + want
+				want = "error.type=" + []string{"*errors.errorString", "panic"}[i] + " " + want
 			}
-			eq(t, fmt.Sprintf("attempt %d attributes", i+1), render(s.Attributes()), want)
+			eq(t, fmt.Sprintf("exit %d attributes", i+1), render(exits[i].Attributes()), want)
+			eqList(t, fmt.Sprintf("exit %d links", i+1), env.links(exits[i]), []string{fmt.Sprintf("attempt_start→/root/flaky#%d", i+1)})
 		}
-		eq(t, "distinct traces", len(traces), 3)
-		status(t, att[0], codes.Error, "boom", "_OTHER")
-		status(t, att[1], codes.Error, "sdk: panic: kaboom", "panic")
-		status(t, att[2], codes.Unset, "", "")
+		eq(t, "distinct traces", len(traces), 6)
+		status(t, exits[0], codes.Error, "boom", "*errors.errorString")
+		status(t, exits[1], codes.Error, "sdk: panic: kaboom", "panic")
+		status(t, exits[2], codes.Unset, "", "")
 
-		eqList(t, "attempt 1 links", env.links(att[0]), []string{"supervisor_start→supervisor.start /root"})
-		eqList(t, "attempt 2 links", env.links(att[1]), []string{"previous_attempt→/root/flaky#1", "supervisor_start→supervisor.start /root"})
-		eqList(t, "attempt 3 links", env.links(att[2]), []string{"previous_attempt→/root/flaky#2", "supervisor_start→supervisor.start /root"})
+		eqList(t, "start 1 links", env.links(starts[0]), []string{"supervisor_start→supervisor.start /root"})
+		eqList(t, "start 2 links", env.links(starts[1]), []string{"previous_attempt→/root/flaky#1 exit", "supervisor_start→supervisor.start /root"})
+		eqList(t, "start 3 links", env.links(starts[2]), []string{"previous_attempt→/root/flaky#2 exit", "supervisor_start→supervisor.start /root"})
 
-		running := "supervisor.lifecycle.transition supervisor.lifecycle.from=starting supervisor.lifecycle.kind=child supervisor.lifecycle.path=/root/flaky supervisor.lifecycle.reason= supervisor.lifecycle.to=running"
-		eqList(t, "attempt 1 events", events(att[0]), []string{running})
-		eqList(t, "attempt 2 events", events(att[1]), []string{
+		tr := func(from, to, reason string) string {
+			return "supervisor.lifecycle.transition supervisor.lifecycle.from=" + from + " supervisor.lifecycle.kind=child supervisor.lifecycle.path=/root/flaky supervisor.lifecycle.reason=" + reason + " supervisor.lifecycle.to=" + to
+		}
+		eqList(t, "start 1 events", events(starts[0]), []string{tr("starting", "running", "attempt launched")})
+		eqList(t, "start 2 events", events(starts[1]), []string{tr("backoff", "starting", "restart after an error"), tr("starting", "running", "attempt launched")})
+		eqList(t, "exit 1 events", events(exits[0]), []string{
 			"supervisor.restart.scheduled supervisor.restart.attempt=2 supervisor.restart.cause=/root/flaky supervisor.restart.delay=0.01 supervisor.restart.reason=error",
-			running,
-			"supervisor.child.panicked exception.message=sdk: panic: kaboom",
+			tr("running", "backoff", "error"),
+		})
+		eqList(t, "exit 2 events", events(exits[1]), []string{
+			"exception exception.message=sdk: panic: kaboom exception.type=string",
+			"supervisor.restart.scheduled supervisor.restart.attempt=3 supervisor.restart.cause=/root/flaky supervisor.restart.delay=0.01 supervisor.restart.reason=panic",
+			tr("running", "backoff", "panic"),
 		})
 		stack := ""
-		for _, ev := range att[1].Events() {
-			if ev.Name == SpanEventChildPanicked {
+		for _, ev := range exits[1].Events() {
+			if ev.Name == semconv.ExceptionEventName {
 				stack = attrsOf(ev.Attributes)[string(semconv.ExceptionStacktraceKey)]
 			}
 		}
 		if !strings.Contains(stack, "panic(") || !strings.Contains(stack, "otelsup.TestSpansAttemptsStartShutdown") {
 			t.Errorf("panic stack trace:\n%s", stack)
 		}
-		eqList(t, "attempt 3 events", events(att[2]), []string{
-			"supervisor.restart.scheduled supervisor.restart.attempt=3 supervisor.restart.cause=/root/flaky supervisor.restart.delay=0.01 supervisor.restart.reason=panic",
-			running,
+		eqList(t, "exit 3 events", events(exits[2]), []string{
 			"supervisor.child.stopping supervisor.reason=context ended: context canceled",
+			"supervisor.lifecycle.transition supervisor.lifecycle.from=running supervisor.lifecycle.kind=child supervisor.lifecycle.path=/root/flaky supervisor.lifecycle.reason=context ended: context canceled supervisor.lifecycle.requested_by=context supervisor.lifecycle.to=stopping",
 			"supervisor.child.stopped supervisor.stop.waited=0",
+			tr("stopping", "stopped", "context ended: context canceled"),
 		})
-		eq(t, "attempt 3 duration", att[2].EndTime().Sub(att[2].StartTime()), time.Second)
-		eq(t, "attempt 1 duration", att[0].EndTime().Sub(att[0].StartTime()), 0)
-		eq(t, "backoff between attempts 1 and 2", att[1].StartTime().Sub(att[0].EndTime()), 10*time.Millisecond)
+		eq(t, "start 3 duration", starts[2].EndTime().Sub(starts[2].StartTime()), 0)
+		eq(t, "attempt 3 ran, between its spans", exits[2].StartTime().Sub(starts[2].EndTime()), time.Second)
+		eq(t, "exit 1 duration", exits[0].EndTime().Sub(exits[0].StartTime()), 0)
+		eq(t, "backoff between attempts 1 and 2", starts[1].StartTime().Sub(exits[0].EndTime()), 10*time.Millisecond)
 
 		start := env.one(t, SpanStart, lifecycle.AttrSupervisorPath, "/root")
 		status(t, start, codes.Unset, "", "")
@@ -315,10 +352,10 @@ func TestSpansAttemptsStartShutdown(t *testing.T) {
 			"supervisor.lifecycle.transition supervisor.lifecycle.from=shutting_down supervisor.lifecycle.kind=supervisor supervisor.lifecycle.path=/root supervisor.lifecycle.reason=context ended: context canceled supervisor.lifecycle.to=completed",
 			"supervisor.exit_report supervisor.report.abandoned=0 supervisor.report.cause=context supervisor.report.children=1 supervisor.report.reason=context ended: context canceled supervisor.report.requested_by=context supervisor.report.state=completed",
 		})
-		if !shut.EndTime().Equal(att[2].EndTime()) {
-			t.Errorf("shutdown ended at %v, the last attempt at %v", shut.EndTime(), att[2].EndTime())
+		if !shut.EndTime().Equal(exits[2].EndTime()) {
+			t.Errorf("shutdown ended at %v, the last attempt at %v", shut.EndTime(), exits[2].EndTime())
 		}
-		eq(t, "spans", len(env.sr.Ended()), 5)
+		eq(t, "spans", len(env.sr.Ended()), 8)
 	})
 }
 
@@ -350,22 +387,25 @@ func TestSpansStaleChild(t *testing.T) {
 		}
 		serve(t, root, func() { <-second })
 		env.checkAllEnded(t)
-		att := env.attempts(t, "/root/beat")
-		if len(att) != 2 {
-			t.Fatalf("%d attempts, want 2", len(att))
+		exits := env.exits(t, "/root/beat")
+		if len(exits) != 2 {
+			t.Fatalf("%d exits, want 2", len(exits))
 		}
 		reason := "sdk: no heartbeat within stale-after: last heartbeat 1s ago (stale after 1s)"
-		status(t, att[0], codes.Error, reason, "stale")
-		eq(t, "exit kind", attrsOf(att[0].Attributes())[string(AttrExitKind)], "stale")
-		eqList(t, "stale attempt events", events(att[0]), []string{
-			"supervisor.lifecycle.transition supervisor.lifecycle.from=starting supervisor.lifecycle.kind=child supervisor.lifecycle.path=/root/beat supervisor.lifecycle.reason= supervisor.lifecycle.to=running",
+		status(t, exits[0], codes.Error, reason, "stale")
+		eq(t, "exit kind", attrsOf(exits[0].Attributes())[string(AttrExitKind)], "stale")
+		eqList(t, "stale exit events", events(exits[0]), []string{
 			"supervisor.child.stale supervisor.reason=" + reason,
 			"supervisor.child.stopping supervisor.reason=" + reason,
+			"supervisor.lifecycle.transition supervisor.lifecycle.from=running supervisor.lifecycle.kind=child supervisor.lifecycle.path=/root/beat supervisor.lifecycle.reason=" + reason + " supervisor.lifecycle.requested_by=supervisor supervisor.lifecycle.to=stopping",
 			"supervisor.child.stopped supervisor.stop.waited=0.1",
+			"supervisor.restart.scheduled supervisor.restart.attempt=2 supervisor.restart.cause=/root/beat supervisor.restart.delay=0 supervisor.restart.reason=stale",
+			"supervisor.lifecycle.transition supervisor.lifecycle.from=stopping supervisor.lifecycle.kind=child supervisor.lifecycle.path=/root/beat supervisor.lifecycle.reason=stale supervisor.lifecycle.to=backoff",
 		})
-		eq(t, "stale attempt duration", att[0].EndTime().Sub(att[0].StartTime()), 1100*time.Millisecond)
-		eq(t, "restart event", events(att[1])[0],
-			"supervisor.restart.scheduled supervisor.restart.attempt=2 supervisor.restart.cause=/root/beat supervisor.restart.delay=0 supervisor.restart.reason=stale")
+		// The exit span covers the stop: from the missed heartbeat to the
+		// restart decision.
+		eq(t, "stale exit duration", exits[0].EndTime().Sub(exits[0].StartTime()), 100*time.Millisecond)
+		eq(t, "stale exit start", exits[0].StartTime().Sub(env.starts(t, "/root/beat")[0].EndTime()), time.Second)
 	})
 }
 
@@ -402,13 +442,14 @@ func TestSpansAbandoned(t *testing.T) {
 		synctest.Wait()
 		env.checkAllEnded(t)
 
-		stuck := env.attempts(t, "/root/stuck")[0]
+		stuck := env.exits(t, "/root/stuck")[0]
 		status(t, stuck, codes.Error, "abandoned: did not stop within 2s", "abandoned")
-		eqList(t, "stuck events", events(stuck)[1:], []string{
+		eqList(t, "stuck events", events(stuck), []string{
 			"supervisor.child.stopping supervisor.reason=maintenance",
+			"supervisor.lifecycle.transition supervisor.lifecycle.from=running supervisor.lifecycle.kind=child supervisor.lifecycle.path=/root/stuck supervisor.lifecycle.reason=maintenance supervisor.lifecycle.requested_by=ops supervisor.lifecycle.to=stopping",
 			"supervisor.child.abandoned supervisor.reason=did not stop within 2s supervisor.stop.waited=2",
 		})
-		fine := env.attempts(t, "/root/fine")[0]
+		fine := env.exits(t, "/root/fine")[0]
 		status(t, fine, codes.Unset, "", "")
 
 		shut := env.one(t, SpanShutdown, lifecycle.AttrSupervisorPath, "/root")
@@ -505,6 +546,8 @@ func TestSpansCommands(t *testing.T) {
 		}
 		eqList(t, "command spans", got, []string{
 			"restart /root/w by=alice outcome=done status=Unset: error.type= dur=100ms",
+			// bob's pause joined alice's: the sdk merged it at once.
+			"pause /root/w by=bob outcome=merged status=Unset: error.type= dur=0s",
 			"pause /root/w by=alice outcome=done status=Unset: error.type= dur=100ms",
 			"restart /root/w by=carol outcome=rejected status=Error:sdk: child /root/w is paused; resume it error.type=rejected dur=0s",
 			"resume /root/w by=alice outcome=done status=Unset: error.type= dur=0s",
@@ -518,21 +561,22 @@ func TestSpansCommands(t *testing.T) {
 		eq(t, "restart attributes", render(restart.Attributes()),
 			"supervisor.child.attempt=2 supervisor.child.path=/root/w supervisor.command.outcome=done supervisor.command=restart supervisor.path=/root supervisor.reason=new config supervisor.requested_by=alice")
 		eqList(t, "restart links", env.links(restart), []string{"target_attempt→/root/w#1"})
-		att := env.attempts(t, "/root/w")
-		if len(att) != 3 {
-			t.Fatalf("%d attempts of /root/w, want 3", len(att))
+		starts, exits := env.starts(t, "/root/w"), env.exits(t, "/root/w")
+		if len(starts) != 3 {
+			t.Fatalf("%d attempts of /root/w, want 3", len(starts))
 		}
-		eq(t, "attempt 2 generation", attrsOf(att[1].Attributes())[string(AttrChildGeneration)], "1")
-		eqList(t, "attempt 2 links", env.links(att[1]), []string{
-			"previous_attempt→/root/w#1", "supervisor_start→supervisor.start /root", "command→supervisor.command restart /root/w",
+		eq(t, "attempt 2 generation", attrsOf(starts[1].Attributes())[string(AttrChildGeneration)], "1")
+		eqList(t, "attempt 2 links", env.links(starts[1]), []string{
+			"previous_attempt→/root/w#1 exit", "supervisor_start→supervisor.start /root", "command→supervisor.command restart /root/w",
 		})
-		eq(t, "attempt 2 restart event", events(att[1])[0],
+		ev := events(exits[0])
+		eq(t, "attempt 1 restart event", ev[len(ev)-1],
 			"supervisor.restart.scheduled supervisor.restart.attempt=2 supervisor.restart.cause=restart requested by alice: new config supervisor.restart.delay=0 supervisor.restart.reason=manual")
-		eqList(t, "attempt 3 links", env.links(att[2]), []string{
-			"previous_attempt→/root/w#2", "supervisor_start→supervisor.start /root", "command→supervisor.command resume /root/w",
+		eqList(t, "attempt 3 links", env.links(starts[2]), []string{
+			"previous_attempt→/root/w#2 exit", "supervisor_start→supervisor.start /root", "command→supervisor.command resume /root/w",
 		})
-		eqList(t, "pause events", events(cmds[1]), []string{"supervisor.command.merged supervisor.reason=me too supervisor.requested_by=bob"})
-		status(t, att[0], codes.Unset, "", "")
+		eqList(t, "pause events", events(cmds[2]), []string{"supervisor.command.merged supervisor.reason=me too supervisor.requested_by=bob"})
+		status(t, exits[0], codes.Unset, "", "")
 	})
 }
 
@@ -564,9 +608,11 @@ func TestSpansStartFailure(t *testing.T) {
 		eq(t, "exit report", evs[len(evs)-1],
 			"supervisor.exit_report supervisor.report.abandoned=0 supervisor.report.cause=start_failure supervisor.report.children=1 supervisor.report.error="+desc+
 				" supervisor.report.failed=1 supervisor.report.reason="+desc+" supervisor.report.requested_by=/root/db supervisor.report.state=failed")
-		db := env.attempts(t, "/root/db")[0]
-		status(t, db, codes.Error, "no disk", "_OTHER")
-		// The child's end is on its attempt: it exits and ends at once.
+		// A child that fails before it is ready fails its start span too.
+		status(t, env.starts(t, "/root/db")[0], codes.Error, "no disk", "*errors.errorString")
+		db := env.exits(t, "/root/db")[0]
+		status(t, db, codes.Error, "no disk", "*errors.errorString")
+		// The child's end is on its exit: it exits and ends at once.
 		eq(t, "last attempt event", events(db)[len(events(db))-1],
 			"supervisor.lifecycle.transition supervisor.lifecycle.from=running supervisor.lifecycle.kind=child supervisor.lifecycle.path=/root/db supervisor.lifecycle.reason=no disk supervisor.lifecycle.to=failed")
 	})
@@ -603,7 +649,7 @@ func TestSpansNestedMeltdown(t *testing.T) {
 		serve(t, root, func() { time.Sleep(2 * time.Second) })
 		env.checkAllEnded(t)
 
-		subAtt := env.attempts(t, "/root/sub")
+		subAtt := env.exits(t, "/root/sub")
 		if len(subAtt) != 2 {
 			t.Fatalf("%d attempts of /root/sub, want 2", len(subAtt))
 		}
@@ -633,12 +679,12 @@ func TestSpansNestedMeltdown(t *testing.T) {
 		eq(t, "meltdown cause", attrsOf(shuts[0].Attributes())[string(AttrShutdownCause)], "meltdown")
 		eq(t, "second run cause", attrsOf(shuts[1].Attributes())[string(AttrShutdownCause)], "parent")
 		status(t, shuts[1], codes.Unset, "", "")
-		x := env.attempts(t, "/root/sub/x")
+		x := env.starts(t, "/root/sub/x")
 		if len(x) != 2 {
 			t.Fatalf("%d attempts of /root/sub/x, want 2 (one per run)", len(x))
 		}
 		eqList(t, "second run's attempt links: no previous attempt across runs", env.links(x[1]), []string{"supervisor_start→supervisor.start /root/sub"})
-		eq(t, "restart of the nested supervisor", events(subAtt[1])[0],
+		eq(t, "restart of the nested supervisor", events(subAtt[0])[0],
 			"supervisor.restart.scheduled supervisor.restart.attempt=2 supervisor.restart.cause=/root/sub supervisor.restart.delay=0 supervisor.restart.reason=error")
 	})
 }
@@ -672,16 +718,17 @@ func TestSpansSiblingRestart(t *testing.T) {
 		}
 		serve(t, root, func() { <-second })
 		env.checkAllEnded(t)
-		b := env.attempts(t, "/root/b")
-		eqList(t, "b's first attempt", events(b[0])[1:], []string{
+		b := env.exits(t, "/root/b")
+		eqList(t, "b's first exit", events(b[0]), []string{
 			"supervisor.child.stopping supervisor.reason=/root/a exited (error)",
+			"supervisor.lifecycle.transition supervisor.lifecycle.from=running supervisor.lifecycle.kind=child supervisor.lifecycle.path=/root/b supervisor.lifecycle.reason=/root/a exited (error) supervisor.lifecycle.requested_by=/root supervisor.lifecycle.to=stopping",
 			"supervisor.child.stopped supervisor.stop.waited=0",
+			"supervisor.restart.scheduled supervisor.restart.attempt=2 supervisor.restart.cause=/root/a supervisor.restart.delay=1 supervisor.restart.reason=sibling",
+			"supervisor.lifecycle.transition supervisor.lifecycle.from=stopping supervisor.lifecycle.kind=child supervisor.lifecycle.path=/root/b supervisor.lifecycle.reason=sibling supervisor.lifecycle.to=backoff",
 		})
-		eq(t, "b's restart", events(b[1])[0],
-			"supervisor.restart.scheduled supervisor.restart.attempt=2 supervisor.restart.cause=/root/a supervisor.restart.delay=1 supervisor.restart.reason=sibling")
-		eq(t, "b's generation", attrsOf(b[1].Attributes())[string(AttrChildGeneration)], "1")
-		a := env.attempts(t, "/root/a")
-		eq(t, "a's restart", events(a[1])[0],
+		eq(t, "b's generation", attrsOf(env.starts(t, "/root/b")[1].Attributes())[string(AttrChildGeneration)], "1")
+		a := env.exits(t, "/root/a")
+		eq(t, "a's restart", events(a[0])[0],
 			"supervisor.restart.scheduled supervisor.restart.attempt=2 supervisor.restart.cause=/root/a supervisor.restart.delay=1 supervisor.restart.reason=error")
 	})
 }
@@ -700,8 +747,8 @@ func TestCloseEndsOpenSpans(t *testing.T) {
 		if err := root.Start(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		if n := len(env.sr.Ended()); n != 1 {
-			t.Fatalf("%d spans ended while running, want only the start span", n)
+		if n := len(env.sr.Ended()); n != 2 {
+			t.Fatalf("%d spans ended while running, want the supervisor's and the child's start spans", n)
 		}
 		if err := env.a.Close(); err != nil {
 			t.Fatal(err)
@@ -755,7 +802,7 @@ func TestGlobalTracerProvider(t *testing.T) {
 	for _, s := range sr.Ended() {
 		names = append(names, s.Name())
 	}
-	eqList(t, "spans once an SDK is installed", names, []string{SpanChildAttempt})
+	eqList(t, "spans once an SDK is installed", names, []string{SpanChildStart, SpanChildExit})
 }
 
 // The shutdown cause is the sdk's, not a guess from requestedBy: an

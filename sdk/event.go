@@ -135,6 +135,15 @@ type Event struct {
 	// process (WithPanicPassThrough): observers that buffer, such as span
 	// exporters, should flush now.
 	Crash bool
+	// Readiness is set on the EventChildStarting and EventChildRunning of
+	// a child that signals readiness (Spec.Readiness): its start is over
+	// at its EventChildReady, not at EventChildRunning.
+	Readiness bool
+	// Dropped counts the tree's events that were not queued for its hooks
+	// (a full hook queue, see WithHookQueue) before this one was
+	// published. It only grows within a tree (Tree), so a hook learns how
+	// many events it missed from the difference to the last one it saw.
+	Dropped uint64
 }
 
 // String renders the event as one readable line.

@@ -67,7 +67,7 @@ func newFeed(limit int) *feed {
 func (f *feed) publish(src *run, e Event, hooks []func(Event)) uint64 {
 	f.mu.Lock()
 	f.seq++
-	e.Seq, e.Tree = f.seq, f.id
+	e.Seq, e.Tree, e.Dropped = f.seq, f.id, f.dropped
 	for _, s := range src.chain {
 		for _, sub := range s.subsList() {
 			sub.offer(e)

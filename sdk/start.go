@@ -158,7 +158,7 @@ func (r *run) launch(c *child, cause string) {
 	from := c.state()
 	r.move(c, lifecycle.StateStarting, cause)
 	r.emit(Event{Type: EventChildStarting, Path: c.path, Attempt: c.attempt, Generation: c.generation,
-		From: from, To: lifecycle.StateStarting, Cause: cause, Restarts: int(c.restarts)})
+		From: from, To: lifecycle.StateStarting, Cause: cause, Restarts: int(c.restarts), Readiness: c.spec.Readiness})
 	ctx, cancel := context.WithCancelCause(r.base)
 	a := &attemptCtx{Context: ctx, cancel: cancel, r: r, c: c, svc: c.spec.Service, n: c.attempt}
 	c.live = a
@@ -166,7 +166,7 @@ func (r *run) launch(c *child, cause string) {
 	r.startAttempt(c, a)
 	r.move(c, lifecycle.StateRunning, "")
 	r.emit(Event{Type: EventChildRunning, Path: c.path, Attempt: c.attempt, Generation: c.generation,
-		From: lifecycle.StateStarting, To: lifecycle.StateRunning})
+		From: lifecycle.StateStarting, To: lifecycle.StateRunning, Readiness: c.spec.Readiness})
 	r.armAttemptTimers(c)
 	if !c.spec.Readiness {
 		r.childUp()

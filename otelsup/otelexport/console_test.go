@@ -27,7 +27,7 @@ func TestConsoleExporters(t *testing.T) {
 	text := string(out)
 	for _, want := range []string{
 		"traces: console; metrics: console",
-		`{"Name":"supervisor.child.attempt",`,  // a span
+		`{"Name":"supervisor.child.start",`,    // a span
 		`{"Name":"supervisor.child.restarts",`, // a metric
 	} {
 		if !strings.Contains(text, want) {

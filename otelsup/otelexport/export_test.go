@@ -68,28 +68,39 @@ func checkEpisode(t *testing.T, col *received) {
 		}
 	}
 	col.mu.Unlock()
-	for name, want := range map[string]int{otelsup.SpanStart: 1, otelsup.SpanShutdown: 1, otelsup.SpanChildAttempt: 3} {
+	for name, want := range map[string]int{otelsup.SpanStart: 1, otelsup.SpanShutdown: 1, otelsup.SpanChildStart: 3, otelsup.SpanChildExit: 3} {
 		if got := len(spans[name]); got != want {
 			t.Errorf("%d %s spans, want %d", got, name, want)
 		}
 	}
-	attempts := spans[otelsup.SpanChildAttempt]
-	slices.SortFunc(attempts, func(x, y *tracepb.Span) int {
+	byAttempt := func(x, y *tracepb.Span) int {
 		return int(intAttr(x, string(otelsup.AttrChildAttempt)) - intAttr(y, string(otelsup.AttrChildAttempt)))
-	})
-	for i, s := range attempts {
-		wantLinks, wantCode, wantMsg := 2, tracepb.Status_STATUS_CODE_ERROR, "boom"
+	}
+	starts, exits := spans[otelsup.SpanChildStart], spans[otelsup.SpanChildExit]
+	slices.SortFunc(starts, byAttempt)
+	slices.SortFunc(exits, byAttempt)
+	for i, s := range starts {
+		wantLinks := 2 // the previous attempt's exit, the supervisor's start
 		if i == 0 {
 			wantLinks = 1 // no previous attempt
 		}
+		if len(s.Links) != wantLinks {
+			t.Errorf("start %d: %d links, want %d", i+1, len(s.Links), wantLinks)
+		}
+		if s.Status.GetCode() != tracepb.Status_STATUS_CODE_UNSET {
+			t.Errorf("start %d: status %v, want unset (it was up)", i+1, s.Status.GetCode())
+		}
+	}
+	for i, s := range exits {
+		wantCode, wantMsg := tracepb.Status_STATUS_CODE_ERROR, "boom"
 		if i == 2 {
 			wantCode, wantMsg = tracepb.Status_STATUS_CODE_UNSET, ""
 		}
-		if len(s.Links) != wantLinks {
-			t.Errorf("attempt %d: %d links, want %d", i+1, len(s.Links), wantLinks)
+		if len(s.Links) != 1 { // its attempt's start
+			t.Errorf("exit %d: %d links, want 1", i+1, len(s.Links))
 		}
 		if s.Status.GetCode() != wantCode || s.Status.GetMessage() != wantMsg {
-			t.Errorf("attempt %d: status %v %q, want %v %q", i+1, s.Status.GetCode(), s.Status.GetMessage(), wantCode, wantMsg)
+			t.Errorf("exit %d: status %v %q, want %v %q", i+1, s.Status.GetCode(), s.Status.GetMessage(), wantCode, wantMsg)
 		}
 	}
 	if sh := spans[otelsup.SpanShutdown]; len(sh) == 1 {
@@ -155,8 +166,8 @@ func TestTracesEndpointAlone(t *testing.T) {
 	if err := p.Shutdown(ctx); err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
-	if n := len(col.spanNames()); n != 4 {
-		t.Errorf("%d spans received, want 4 (start, 2 attempts, shutdown): %q", n, col.spanNames())
+	if n := len(col.spanNames()); n != 6 {
+		t.Errorf("%d spans received, want 6 (start, 2 attempts of a start and an exit each, shutdown): %q", n, col.spanNames())
 	}
 	if got := col.metricNames(); len(got) != 0 {
 		t.Errorf("metrics received without a metrics endpoint: %v", got)
