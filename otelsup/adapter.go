@@ -166,8 +166,6 @@ func (a *Adapter) hook(e sdk.Event) {
 func (a *Adapter) record(e sdk.Event) {
 	a.drops.see(e)
 	switch e.Type {
-	case sdk.EventChildAdded:
-		a.zeroChild(e.Path)
 	case sdk.EventChildExited:
 		a.onExited(e)
 	case sdk.EventChildBackoff:
@@ -214,21 +212,6 @@ func (a *Adapter) record(e sdk.Event) {
 	}
 }
 
-// zeroChild reports every restart reason, exit kind and the abandoned
-// count of a new child at 0, so that the first restart, exit or
-// abandonment is an increase to increase() and rate(), and alerts see
-// the series before anything happened.
-func (a *Adapter) zeroChild(path string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for v := vRestartNormal; v <= vRestartManual; v++ {
-		addN(a.ins.restarts, 0, a.addOpts(path, v))
-	}
-	for v := vExitNormal; v <= vExitStale; v++ {
-		addN(a.ins.exits, 0, a.addOpts(path, v))
-	}
-	addN(a.ins.abandoned, 0, a.addOpts(path, vAbandoned))
-}
 
 // onFinal records the shutdown's duration, from the exit report of the
 // supervisor's final event: from the shutdown request to the end.

@@ -13,6 +13,10 @@ import (
 // defaultFeedLimit bounds the events queued for a tree's hooks.
 const defaultFeedLimit = 4096
 
+// keptQueue is the capacity of the hooks' queue a drained feed keeps; a
+// larger backlog's array is released once delivered.
+const keptQueue = 64
+
 // feed numbers a tree's events and delivers them: to subscriptions at
 // once (they buffer and count their own drops), and to hooks in order on
 // a goroutine of its own. No hook runs on a supervisor's goroutine, so a
@@ -121,6 +125,11 @@ func (f *feed) deliver() {
 		q := f.queue[f.head]
 		f.queue[f.head] = queued{} // release what the event holds
 		f.head++
+		if f.head == len(f.queue) && cap(f.queue) > keptQueue {
+			// Drained after a burst: give the backlog's array back rather
+			// than keep up to limit events' worth for the life of the tree.
+			f.queue, f.head = nil, 0
+		}
 		f.mu.Unlock()
 
 		for _, h := range q.hooks {
