@@ -43,12 +43,14 @@ out=$here/results/bench-$stamp.txt
 # process of its own because what it measures (our machines that stay
 # registered with the process-wide state metrics) never goes away.
 cmds=(
-	"cd benchmarks && go test -run '^\$' -bench '^Benchmark(HealthRead|SupervisorHealth|MachineTransition|RestartObserver|RestartOtel|RestartLatency|CrashLoopSiblings)\$' -benchtime=500ms -benchmem -count=1 ."
+	"cd benchmarks && go test -run '^\$' -bench '^Benchmark(HealthRead|SupervisorHealth|MachineTransition|RestartObserver|RestartOtel|OursOtelRestart|RestartLatency|CrashLoopSiblings)\$' -benchtime=500ms -benchmem -count=1 ."
 	"cd benchmarks && go test -run '^\$' -bench '^BenchmarkStartStop\$/^children=1000\$' -benchtime=500ms -benchmem -count=1 ."
 	"cd benchmarks && go test -run '^\$' -bench '^BenchmarkStartStop\$/^children=10000\$' -benchtime=5x -benchmem -count=1 ."
 	"cd benchmarks && go test -run '^\$' -bench '^BenchmarkShutdown\$' -benchtime=50x -benchmem -count=1 ."
 	"cd benchmarks && go test -run '^\$' -bench '^BenchmarkIdleChildHeap\$' -benchtime=3x -benchmem -count=1 ."
 	"cd benchmarks && go test -run '^\$' -bench '^BenchmarkRetainedAfterServe\$' -benchtime=3x -benchmem -count=1 ."
+	"cd benchmarks && go test -run '^\$' -bench '^BenchmarkOursOtelIdleChildHeap\$' -benchtime=3x -benchmem -count=1 ."
+	"cd benchmarks && go test -run '^\$' -bench '^BenchmarkStatusLoad\$' -benchtime=20000x -benchmem -count=1 ."
 	"go test -run '^\$' -bench . -benchmem -count=1 ./lifecycle/ ./sdk/"
 )
 

@@ -42,11 +42,13 @@ type target struct {
 // targets, by benchmark name (lib key and GOMAXPROCS suffix removed) and
 // unit.
 var targets = map[[2]string]target{
-	{"RestartLatency", "sec/op"}:                     {colSuture, 0.25, "≤ 0.25× suture"},
-	{"CrashLoopSiblings/siblings=999", "sec/op"}:     {colSuture, 0.25, "≥ 4× suture's throughput (≤ 0.25× time)"},
-	{"StartStop/children=10000", "sec/op"}:           {colSuture, 0.5, "≤ 0.5× suture"},
-	{"StartStop/children=10000", "allocs/op"}:        {colSuture, 0.5, "≤ 0.5× suture"},
-	{"StartStop/children=10000", "B/child"}:          {colSuture, 0.5, "≤ 0.5× suture"},
+	{"RestartLatency", "sec/op"}:                     {colSuture, 0.5, "≤ 0.5× suture"},
+	{"StartStop/children=10000", "sec/op"}:           {colSuture, 0.7, "≤ 0.7× suture"},
+	{"StartStop/children=10000", "allocs/op"}:        {colSuture, 1, "≤ suture"},
+	{"StartStop/children=10000", "B/child"}:          {colSuture, 1, "≤ suture"},
+	{"Shutdown/children=1000", "sec/op"}:             {colSuture, 1, "≤ suture"},
+	{"Shutdown/children=1000", "B/op"}:               {colSuture, 1, "≤ suture"},
+	{"Shutdown/children=1000", "allocs/op"}:          {colSuture, 1, "≤ suture"},
 	{"IdleChildHeap/children=10000", "heap-B/child"}: {colSuture, 1, "≤ suture"},
 	{"HealthRead/mode=parallel", "sec/op"}:           {colMutex, 0.1, "≥ 10× the mutex baseline (≤ 0.1× time)"},
 }

@@ -54,7 +54,7 @@ func TestWrite(t *testing.T) {
 	write(&b, rows)
 	out := b.String()
 	for _, want := range []string{
-		"| RestartLatency | sec/op | 2.00 µs | 10.0 µs | 4.00 µs | 5.00 ns | 0.2× | 0.5× | ≤ 0.25× suture | **yes** (0.2× suture) |",
+		"| RestartLatency | sec/op | 2.00 µs | 10.0 µs | 4.00 µs | 5.00 ns | 0.2× | 0.5× | ≤ 0.5× suture | **yes** (0.2× suture) |",
 		"| HealthRead/mode=parallel | sec/op | 8.00 ns | – | – | 72.0 ns (mutex) | – | – | ≥ 10× the mutex baseline (≤ 0.1× time) | **no** (0.111× mutex; off by 1.11×) |",
 		"| RestartLatency | allocs/op | 8.00 | 7.00 | 36.0 | 0 | 1.14× | 0.222× |  |  |",
 	} {
