@@ -212,7 +212,6 @@ func (a *Adapter) record(e sdk.Event) {
 	}
 }
 
-
 // onFinal records the shutdown's duration, from the exit report of the
 // supervisor's final event: from the shutdown request to the end.
 func (a *Adapter) onFinal(e sdk.Event) {
