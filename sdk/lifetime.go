@@ -36,6 +36,7 @@ func (s *Supervisor) begin(ctx context.Context) (*run, error) {
 		s.mu.Unlock()
 		return nil, err
 	}
+	s.series.reserve(1 + len(s.decls))
 	s.series.add(lc)
 	r := &run{
 		s:         s,

@@ -25,6 +25,14 @@ func (ss *seriesSet) add(m *lifecycle.Machine) {
 	ss.mu.Unlock()
 }
 
+// reserve makes room for n more machines, so that a run's declarations
+// grow the set once.
+func (ss *seriesSet) reserve(n int) {
+	ss.mu.Lock()
+	ss.ms = slices.Grow(ss.ms, n)
+	ss.mu.Unlock()
+}
+
 // remove forgets m, once it is closed, so that a pool that churns through
 // children does not accumulate them.
 func (ss *seriesSet) remove(m *lifecycle.Machine) {
