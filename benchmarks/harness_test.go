@@ -77,6 +77,13 @@ var oursNoMetrics = lib{"ours-nometrics", func(tb testing.TB, children []*child,
 	return startOurs(tb, children, append([]sdk.Option{sdk.WithStateMetrics(nil)}, opts...)...)
 }}
 
+// oursAllAtOnce stops its children as suture does: all cancelled at once,
+// then waited for (sdk.StopAllAtOnce), instead of OTP's one at a time in
+// reverse start order, our default.
+var oursAllAtOnce = lib{"ours-allatonce", func(tb testing.TB, children []*child, opts ...sdk.Option) supervisor {
+	return startOurs(tb, children, append([]sdk.Option{sdk.WithShutdownOrder(sdk.StopAllAtOnce)}, opts...)...)
+}}
+
 // neverMeltdown is our intensity for the crash loops: a meltdown would
 // need 101 restarts within one nanosecond, so it never happens, as with
 // suture's threshold of 1e18 and oversight's NeverHalt. (MaxRestarts is

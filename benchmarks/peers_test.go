@@ -103,10 +103,11 @@ func BenchmarkStartStop(b *testing.B) {
 
 // BenchmarkShutdown: the time from cancelling the supervisor's context to
 // its Serve (oversight: Start) returning, with N running idle children.
-// Building and starting the supervisor is not timed.
+// Building and starting the supervisor is not timed. lib=ours-allatonce
+// stops the children the way suture does (see oursAllAtOnce).
 func BenchmarkShutdown(b *testing.B) {
 	const n = 1000
-	for _, l := range libs {
+	for _, l := range append(libs, oursAllAtOnce) {
 		b.Run(fmt.Sprintf("children=%d/lib=%s", n, l.name), func(b *testing.B) {
 			noLeaks(b)
 			b.ReportAllocs()
