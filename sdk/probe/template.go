@@ -25,7 +25,8 @@ body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }
 table { border-collapse: collapse; margin-bottom: 1.5em; }
 th, td { padding: .3em .8em; text-align: left; border-bottom: 1px solid #ddd; vertical-align: top; }
 th { background: #f4f4f4; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.path { white-space: nowrap; }
 td.err { font-family: ui-monospace, monospace; white-space: pre-wrap; max-width: 50em; }
 tr.sup td.path { font-weight: bold; }
 tr.bad td.state { color: #b00020; font-weight: bold; }
