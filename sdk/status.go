@@ -84,7 +84,9 @@ type ChildStatus struct {
 // done by the caller, and concurrent callers share one copy, so that many
 // status readers cannot starve supervision. ctx bounds the wait. After the
 // supervisor has ended it describes the final states. A LastError longer
-// than 1 KiB is cut.
+// than 1 KiB is cut. The flight recorder's events ([WithFlightRecorder])
+// are copied under the recorder's own lock, not by the supervisor's
+// goroutine.
 func (s *Supervisor) Status(ctx context.Context) (Status, error) {
 	if err := s.usable(); err != nil {
 		return Status{}, err
