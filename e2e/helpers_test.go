@@ -1,6 +1,7 @@
 // Package e2e runs a supervision tree against real backends: Jaeger (the
 // spans, through its query API) and Prometheus (the metrics and the
-// shipped alert rules). The backends are binaries, started on loopback
+// shipped alert rules), and the /statusz page in headless Chromium (Debian's
+// package, driven by chromedp). The backends are binaries, started on loopback
 // ports and stopped by each test: Jaeger is built from source as a Go tool
 // (see tools/), Prometheus is the Debian package's.
 package e2e

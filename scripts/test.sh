@@ -6,8 +6,8 @@
 # Go 1.25, one iteration of every benchmark so that none of them stops
 # compiling, short fuzz runs and a few stress rounds.
 # The README and .ci/run both call this. With CI=true the tests that need
-# promtool, prometheus or Jaeger fail when those are missing (.ci/run
-# installs and builds them); otherwise they skip, and the Jaeger tests in
+# promtool, prometheus, Jaeger or Chromium fail when those are missing
+# (.ci/run installs and builds them); otherwise they skip, and the Jaeger tests in
 # e2e/ run only with E2E=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -500,6 +500,9 @@ func TestCommandResults(t *testing.T) {
 		time.Sleep(time.Second)
 		got := []sdk.CommandResult{<-results, <-results}
 		require.ElementsMatch(t, []sdk.CommandResult{sdk.CommandAccepted, sdk.CommandMerged}, got)
+		// The result comes once the restart is launched, which may be
+		// before the new attempt's goroutine has entered Serve.
+		synctest.Wait()
 		require.Equal(t, 2, log.of("c"), "one restart for both")
 
 		res, err := s.Pause(ctx, "c", "alice", "hold")

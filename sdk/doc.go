@@ -81,6 +81,9 @@
 // happens is an [Event], numbered per tree ([Event.Seq]) and delivered to
 // buffered subscriptions ([Supervisor.Subscribe]) at once and to hooks
 // ([WithEventHook]) and log/slog ([WithLogger]) in order on the tree's own
-// goroutine; the otelsup package turns events into OpenTelemetry traces and
-// metrics, and sdk/probe serves health and status over HTTP.
+// goroutine; the last few hundred are also kept in memory, a flight
+// recorder ([WithFlightRecorder]) that [Supervisor.Status] shows per
+// supervisor and per child. The otelsup package turns events into
+// OpenTelemetry traces and metrics, and sdk/probe serves health and status
+// over HTTP.
 package sdk

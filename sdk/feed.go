@@ -45,6 +45,8 @@ type feed struct {
 	progress chan struct{} // closed and replaced when a waiter is told of progress
 	waiters  int
 
+	rec recorder // the tree's flight recorder, guarded by mu
+
 	delivered atomic.Uint64 // the number of the last event every hook has seen
 	panics    atomic.Uint64 // hook calls that panicked
 }
@@ -59,19 +61,21 @@ type queued struct {
 // events, so that observers can tell two trees with the same paths apart.
 var trees atomic.Uint64
 
-func newFeed(limit int) *feed {
+func newFeed(limit, recorded int) *feed {
 	if limit <= 0 {
 		limit = defaultFeedLimit
 	}
-	return &feed{id: trees.Add(1), limit: limit, wake: make(chan struct{}, 1), finished: make(chan struct{}), progress: make(chan struct{})}
+	return &feed{id: trees.Add(1), limit: limit, rec: newRecorder(recorded),
+		wake: make(chan struct{}, 1), finished: make(chan struct{}), progress: make(chan struct{})}
 }
 
-// publish numbers e, offers it to the subscriptions of src's chain and
-// queues it for hooks.
+// publish numbers e, records it, offers it to the subscriptions of src's
+// chain and queues it for hooks.
 func (f *feed) publish(src *run, e Event, hooks []func(Event)) uint64 {
 	f.mu.Lock()
 	f.seq++
 	e.Seq, e.Tree, e.Dropped = f.seq, f.id, f.dropped
+	f.rec.add(&e)
 	for _, s := range src.chain {
 		for _, sub := range s.subsList() {
 			sub.offer(e)

@@ -14,7 +14,7 @@ import (
 // capacity, about 1.3 MB at the default limit.)
 func TestFeedReleasesItsBacklog(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFeed(0)
+		f := newFeed(0, 0)
 		release := make(chan struct{})
 		slow := func(Event) { <-release }
 		for seq := uint64(1); seq <= defaultFeedLimit; seq++ {

@@ -62,7 +62,7 @@ func (s *Supervisor) begin(ctx context.Context) (*run, error) {
 		r.feed = a.r.feed
 		r.parentAttempt = a
 	} else {
-		r.feed, r.ownsFeed = newFeed(s.cfg.feedLimit), true
+		r.feed, r.ownsFeed = newFeed(s.cfg.feedLimit, s.cfg.recorderSize()), true
 	}
 	s.run = r
 	s.last.Store(r)

@@ -22,6 +22,8 @@ type config struct {
 	shutdownOrder ShutdownOrder
 	feedLimit     int
 	maxChildren   int
+	recorder      int // flight recorder size, when recorderSet
+	recorderSet   bool
 }
 
 // Strategy decides which children restart together.

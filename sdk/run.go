@@ -248,10 +248,11 @@ func (r *run) moveSelf(to lifecycle.State, reason string) uint64 {
 	return r.emit(Event{Type: EventSupervisorState, Path: r.path, From: from, To: to, Cause: reason})
 }
 
-// emit publishes e to the tree's observers and returns its number, 0 when
-// nobody observes. With no observer, it costs nothing but the check.
+// emit publishes e to the tree's observers and flight recorder and
+// returns its number, 0 when nobody observes. With neither an observer nor
+// a recorder, it costs nothing but the check.
 func (r *run) emit(e Event) uint64 {
-	if len(r.hooks) == 0 && !r.subscribed() {
+	if len(r.hooks) == 0 && !r.feed.rec.on() && !r.subscribed() {
 		return 0
 	}
 	e.Time, e.Supervisor = time.Now(), r.path

@@ -24,6 +24,11 @@ type Status struct {
 	// count.
 	Ready    bool          `json:"ready"`
 	Children []ChildStatus `json:"children"`
+	// Events are the flight recorder's events that this supervisor
+	// emitted (its own and its children's), oldest first: at most the
+	// recorder's size (see [WithFlightRecorder]), none when it is off.
+	// A nested supervisor's are in its own Status.
+	Events []RecordedEvent `json:"events,omitempty"`
 }
 
 // ChildStatus is one child's part of a [Status].
@@ -35,6 +40,22 @@ type ChildStatus struct {
 	Generation uint64          `json:"generation"`
 	Restarts   int             `json:"restarts"`
 	LastError  string          `json:"last_error,omitempty"`
+	// LastErrorAt is when LastError was returned: the time of the last
+	// recorded exit with an error, or, once the flight recorder no longer
+	// holds it, the time the child then entered backoff or failed. Zero
+	// when not known.
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+	// ConsecutiveFailures counts the abnormal exits in a row, the count
+	// that backoff grows with and [Spec.FailureLimit] bounds (reset by a
+	// clean exit or a stable run).
+	ConsecutiveFailures int `json:"consecutive_failures"`
+	// UpSince is when the live attempt was launched (its uptime is the
+	// time since); zero while no attempt is live.
+	UpSince time.Time `json:"up_since,omitzero"`
+	// NextRestart is when a child waiting in backoff on its own is due to
+	// be launched again; zero otherwise (a child in a scope restart waits
+	// for its siblings instead).
+	NextRestart time.Time `json:"next_restart,omitzero"`
 	// DeclaresReadiness and Ready: whether the child signals readiness,
 	// and whether its running attempt has.
 	DeclaresReadiness bool `json:"declares_readiness"`
@@ -52,6 +73,9 @@ type ChildStatus struct {
 	// Supervisor is the nested supervisor's status, for a child that is a
 	// supervisor.
 	Supervisor *Status `json:"supervisor,omitempty"`
+	// Events are the child's events in the flight recorder, oldest first
+	// (a subset of its supervisor's [Status].Events).
+	Events []RecordedEvent `json:"events,omitempty"`
 }
 
 // Status returns a snapshot of the tree. While the supervisor runs, its
@@ -60,7 +84,9 @@ type ChildStatus struct {
 // done by the caller, and concurrent callers share one copy, so that many
 // status readers cannot starve supervision. ctx bounds the wait. After the
 // supervisor has ended it describes the final states. A LastError longer
-// than 1 KiB is cut.
+// than 1 KiB is cut. The flight recorder's events ([WithFlightRecorder])
+// are copied under the recorder's own lock, not by the supervisor's
+// goroutine.
 func (s *Supervisor) Status(ctx context.Context) (Status, error) {
 	if err := s.usable(); err != nil {
 		return Status{}, err
@@ -81,10 +107,13 @@ func (s *Supervisor) Status(ctx context.Context) (Status, error) {
 		}
 		st = snap.status()
 	case last != nil:
+		r = last
 		st = last.snapshot().status() // ended: nothing changes it any more
 	default:
 		return Status{Path: s.Path()}, nil
 	}
+	// The recorder has its own lock: reading it does not involve the loop.
+	attachEvents(&st, r.feed.recent(st.Path))
 	// Nested supervisors answer for themselves, outside this loop.
 	for i := range st.Children {
 		if sub := st.Children[i].Supervisor; sub != nil {
@@ -184,6 +213,8 @@ type childSnap struct {
 	pausedBy            audit
 	live, ended, nested bool
 	beat                int64
+	failures            int
+	upSince, nextAt     time.Time
 }
 
 // snapshot copies the run's children; only the loop, or anyone after the
@@ -197,6 +228,11 @@ func (r *run) snapshot() *runSnap {
 			nested: nestedSupervisor(c.spec.Service) != nil}
 		if a := c.live; a != nil {
 			cs.beat = a.beat.Load()
+			cs.upSince = r.clocks.epoch.Add(c.startedAt)
+		}
+		cs.failures = c.backoff.consecutive()
+		if i := c.clocks[clockWait]; i != 0 {
+			cs.nextAt = r.clocks.epoch.Add(r.clocks.h[i-1].at)
 		}
 	}
 	return snap
@@ -215,18 +251,25 @@ func (snap *runSnap) status() Status {
 		c := &snap.children[i]
 		h := c.lc.Health()
 		cs := ChildStatus{
-			Path:              c.path,
-			State:             h.State,
-			Since:             h.Since,
-			Attempt:           c.attempt,
-			Generation:        c.generation,
-			Restarts:          c.restarts,
-			DeclaresReadiness: c.readiness,
-			Ready:             h.State == lifecycle.StateReady,
-			Paused:            h.State == lifecycle.StatePaused,
-			PausedBy:          c.pausedBy.by,
-			PausedReason:      c.pausedBy.reason,
-			Live:              c.live,
+			Path:                c.path,
+			State:               h.State,
+			Since:               h.Since,
+			Attempt:             c.attempt,
+			Generation:          c.generation,
+			Restarts:            c.restarts,
+			DeclaresReadiness:   c.readiness,
+			Ready:               h.State == lifecycle.StateReady,
+			Paused:              h.State == lifecycle.StatePaused,
+			PausedBy:            c.pausedBy.by,
+			PausedReason:        c.pausedBy.reason,
+			Live:                c.live,
+			ConsecutiveFailures: c.failures,
+		}
+		if !c.upSince.IsZero() {
+			cs.UpSince = c.upSince.UTC()
+		}
+		if !c.nextAt.IsZero() {
+			cs.NextRestart = c.nextAt.UTC()
 		}
 		if c.lastErr != nil {
 			cs.LastError = cut(c.lastErr.Error(), maxStatusError)

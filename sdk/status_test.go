@@ -58,8 +58,11 @@ func TestStatusChildren(t *testing.T) {
 		require.Equal(t, []string{"/r/plain", "/r/flaky", "/r/gate", "/r/beat", "/r/held"}, listed(t, s), "declaration order")
 
 		plain := byPath["/r/plain"]
-		require.Equal(t, sdk.ChildStatus{Path: "/r/plain", State: lifecycle.StateRunning, Since: plain.Since, Attempt: 1, Live: true}, plain)
+		require.Equal(t, sdk.ChildStatus{Path: "/r/plain", State: lifecycle.StateRunning, Since: plain.Since, Attempt: 1, Live: true,
+			UpSince: plain.UpSince, Events: plain.Events}, plain)
 		require.Zero(t, plain.Since.Sub(epoch))
+		require.Zero(t, plain.UpSince.Sub(epoch), "launched at the start")
+		require.Equal(t, []string{"child_added", "child_starting", "child_running"}, eventTypes(plain.Events))
 
 		flaky := byPath["/r/flaky"]
 		require.Equal(t, lifecycle.StateRunning, flaky.State)
@@ -96,10 +99,15 @@ func TestStatusChildren(t *testing.T) {
 		require.Equal(t, lifecycle.StateReady, gate.State)
 
 		// It serialises with stable names.
-		raw, err := json.Marshal(st.Children[3])
+		beat = st.Children[3]
+		beat.Events = beat.Events[:1]
+		raw, err := json.Marshal(beat)
 		require.NoError(t, err)
 		require.Equal(t, `{"path":"/r/beat","state":"running","since":"2000-01-01T00:00:00Z","attempt":1,"generation":0,"restarts":0,`+
-			`"declares_readiness":false,"ready":false,"paused":false,"live":true,"last_heartbeat":"2000-01-01T00:00:03Z"}`, string(raw))
+			`"consecutive_failures":0,"up_since":"2000-01-01T00:00:00Z",`+
+			`"declares_readiness":false,"ready":false,"paused":false,"live":true,"last_heartbeat":"2000-01-01T00:00:03Z",`+
+			`"events":[{"seq":4,"time":"2000-01-01T00:00:00Z","type":"child_added","path":"/r/beat",`+
+			`"text":"child_added /r/beat →starting by=\"test\" cause=\"declared by the test\""}]}`, string(raw))
 		require.NoError(t, sv.stop())
 	})
 }

@@ -10,8 +10,12 @@
 //	GET /readyz   200 "ok" once the supervisor has started and every child
 //	              that declares readiness is ready, in the whole tree;
 //	              else 503 and the list of what is not ready
-//	GET /statusz  the tree's [sdk.Status] as indented JSON, or a small HTML
-//	              page when the client prefers text/html (a browser)
+//	GET /statusz  the tree's [sdk.Status] as indented JSON, or an HTML page
+//	              that refreshes itself when the client prefers text/html
+//	              (a browser); ?format=json|html chooses
+//
+// /livez?verbose and /readyz?verbose list each check ("[+]name ok",
+// "[-]name failed: reason"), as Kubernetes components do.
 //
 // Mounted at the root of a dedicated port:
 //

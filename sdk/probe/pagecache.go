@@ -13,12 +13,16 @@ type rendered struct {
 	body        []byte
 }
 
-// pageCache keeps the last rendered status page of each kind (JSON, HTML)
-// for maxAge, and renders at most one of each kind at a time: the
+// maxCachedPages bounds the pages kept: the JSON and each HTML page that
+// was asked for. A client walking many pages evicts the others.
+const maxCachedPages = 32
+
+// pageCache keeps the last rendering of each page (the JSON, and each
+// HTML page) for maxAge, and renders at most one of each at a time: the
 // requests that arrive meanwhile wait for it and share it.
 type pageCache struct {
 	mu    sync.Mutex
-	kinds [2]pageSlot
+	pages map[string]*pageSlot
 }
 
 type pageSlot struct {
@@ -29,14 +33,32 @@ type pageSlot struct {
 	err      error
 }
 
-func (c *pageCache) get(ctx context.Context, html bool, maxAge time.Duration, render func(context.Context) (rendered, error)) (rendered, error) {
-	i := 0
-	if html {
-		i = 1
+// slot returns the slot of key, evicting another one that is not being
+// rendered when the cache is full. Callers hold c.mu.
+func (c *pageCache) slot(key string) *pageSlot {
+	if s := c.pages[key]; s != nil {
+		return s
 	}
+	if c.pages == nil {
+		c.pages = make(map[string]*pageSlot)
+	}
+	if len(c.pages) >= maxCachedPages {
+		for k, s := range c.pages {
+			if s.inflight == nil {
+				delete(c.pages, k)
+				break
+			}
+		}
+	}
+	s := &pageSlot{}
+	c.pages[key] = s
+	return s
+}
+
+func (c *pageCache) get(ctx context.Context, key string, maxAge time.Duration, render func(context.Context) (rendered, error)) (rendered, error) {
 	for {
 		c.mu.Lock()
-		slot := &c.kinds[i]
+		slot := c.slot(key)
 		if slot.valid && maxAge > 0 && time.Since(slot.at) < maxAge {
 			p := slot.page
 			c.mu.Unlock()

@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -23,21 +23,38 @@ const statusTimeout = 2 * time.Second
 // the supervisor is alive, see [lifecycle.Health].Alive, else 503 with its
 // state), GET /readyz (200 when [sdk.Status].Ready, else 503 listing what is
 // not ready), GET /statusz (the [sdk.Status] as indented JSON; when the
-// client's Accept header prefers text/html, a small readable HTML page: a
-// table of path, state, attempt, restarts, ready, last error and time in
-// state, with nested supervisors indented). The paths are relative to where
-// the handler is mounted (see [http.StripPrefix]).
+// client's Accept header prefers text/html, or with ?format=html, a page
+// for a person to leave open). The paths are relative to where the handler
+// is mounted (see [http.StripPrefix]).
+//
+// With ?verbose, /livez and /readyz list each check, as the Kubernetes API
+// server does: a line "[+]name ok" or "[-]name failed: reason" per check
+// (the supervisor, then for /readyz every nested supervisor and every
+// child that declares readiness and counts), then "livez check passed" or
+// "... failed"; the status code is the same as without it.
+//
+// The /statusz page shows a table of every child (state, attempt,
+// restarts, readiness, last error and when, time in state, failures in a
+// row, uptime, next restart while in backoff, who paused it), with
+// nested supervisors indented and failed, backoff and paused rows marked
+// by the CSS classes failed, backoff and paused; the flight recorder's
+// recent events of the whole tree, newest first (see
+// [sdk.WithFlightRecorder]); and it refreshes itself (see [WithRefresh])
+// with a button to pause. A tree of more than 500 rows is paginated
+// (?page=N), and every failed or backoff child is listed, with a link to
+// its page, at the top of each page. ?format=json (or an Accept header
+// that does not prefer HTML) gives the whole status as JSON.
 //
 // The handler is read-only: other methods get 405. It is safe to expose
 // inside a cluster, but it reveals child names and error messages, so not
 // to the internet (see the package documentation).
 //
 // /statusz serves a status at most a second old (see [WithStatusMaxAge]):
-// however many clients ask, the tree is copied and the page rendered at
+// however many clients ask, the tree is copied and each page rendered at
 // most once per second, so that status readers cannot starve
 // supervision. /livez and /readyz are always fresh.
 func Handler(s *sdk.Supervisor, opts ...Option) http.Handler {
-	h := &handler{s: s, maxAge: time.Second}
+	h := &handler{s: s, maxAge: time.Second, refresh: defaultRefresh}
 	for _, o := range opts {
 		o(h)
 	}
@@ -51,18 +68,31 @@ func Handler(s *sdk.Supervisor, opts ...Option) http.Handler {
 // Option configures [Handler].
 type Option func(*handler)
 
+// defaultRefresh is how often an open /statusz page refreshes itself.
+const defaultRefresh = 5 * time.Second
+
+// WithRefresh sets how often an open /statusz page in a browser fetches
+// itself again (default 5s); 0 turns the refresh off. The page has a
+// button to pause it.
+func WithRefresh(d time.Duration) Option { return func(h *handler) { h.refresh = max(d, 0) } }
+
 // WithStatusMaxAge sets how old a status /statusz may serve (default 1s);
 // 0 makes every request take a fresh one.
 func WithStatusMaxAge(d time.Duration) Option { return func(h *handler) { h.maxAge = max(d, 0) } }
 
 type handler struct {
-	s      *sdk.Supervisor
-	maxAge time.Duration
-	pages  pageCache
+	s       *sdk.Supervisor
+	maxAge  time.Duration
+	refresh time.Duration
+	pages   pageCache
 }
 
-func (h *handler) livez(w http.ResponseWriter, _ *http.Request) {
+func (h *handler) livez(w http.ResponseWriter, r *http.Request) {
 	hl := h.s.Health()
+	if verbose(r) {
+		writeChecks(w, "livez", liveChecks(hl))
+		return
+	}
 	if hl.Alive {
 		text(w, http.StatusOK, "ok")
 		return
@@ -78,6 +108,14 @@ func (h *handler) readyz(w http.ResponseWriter, r *http.Request) {
 	st, err := h.status(r)
 	if err != nil {
 		text(w, http.StatusServiceUnavailable, "status unavailable: "+err.Error())
+		return
+	}
+	if verbose(r) {
+		checks := readyChecks(st, nil)
+		if !st.Ready && allOK(checks) { // the start has not completed
+			checks = append(checks, check{name: "start", reason: "the start has not completed"})
+		}
+		writeChecks(w, "readyz", checks)
 		return
 	}
 	if st.Ready {
@@ -117,9 +155,30 @@ func notReady(b *strings.Builder, st sdk.Status) {
 
 func (h *handler) statusz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Add("Vary", "Accept")
-	html := prefersHTML(r.Header.Get("Accept"))
-	p, err := h.pages.get(r.Context(), html, h.maxAge, func(ctx context.Context) (rendered, error) {
-		return h.render(ctx, html)
+	q := r.URL.Query()
+	var html bool
+	switch f := q.Get("format"); f {
+	case "":
+		html = prefersHTML(r.Header.Get("Accept"))
+	case "html":
+		html = true
+	case "json":
+	default:
+		text(w, http.StatusBadRequest, "unknown format "+strconv.Quote(f)+": want json or html")
+		return
+	}
+	key, pageNo := "json", 1
+	if html {
+		pageNo, _ = strconv.Atoi(q.Get("page"))
+		pageNo = max(pageNo, 1)
+		key = "html:" + strconv.Itoa(pageNo)
+	}
+	base := url.Values{}
+	if f := q.Get("format"); f != "" {
+		base.Set("format", f)
+	}
+	p, err := h.pages.get(r.Context(), key, h.maxAge, func(ctx context.Context) (rendered, error) {
+		return h.render(ctx, html, pageNo, base)
 	})
 	if err != nil {
 		text(w, http.StatusServiceUnavailable, "status unavailable: "+err.Error())
@@ -132,7 +191,7 @@ func (h *handler) statusz(w http.ResponseWriter, r *http.Request) {
 }
 
 // render takes a status and renders it as JSON or HTML.
-func (h *handler) render(ctx context.Context, html bool) (rendered, error) {
+func (h *handler) render(ctx context.Context, html bool, pageNo int, base url.Values) (rendered, error) {
 	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
 	defer cancel()
 	st, err := h.s.Status(ctx)
@@ -141,7 +200,7 @@ func (h *handler) render(ctx context.Context, html bool) (rendered, error) {
 	}
 	if html {
 		var buf strings.Builder
-		if err := pageTemplate.Execute(&buf, newPage(st, time.Now())); err != nil {
+		if err := pageTemplate.Execute(&buf, newPage(st, time.Now(), pageNo, h.refresh, base)); err != nil {
 			return rendered{code: http.StatusInternalServerError, contentType: "text/plain; charset=utf-8",
 				body: []byte("cannot render the status: " + err.Error())}, nil
 		}
@@ -236,135 +295,11 @@ func quality(accept, typ, sub string) float64 {
 	return best
 }
 
-// page is what the HTML template shows.
-type page struct {
-	Path, State, Ready, Reason string
-	Generated                  string
-	Rows                       []row
-}
-
-type row struct {
-	Indent                                int // in em
-	Supervisor                            bool
-	Path, State, Attempt, Restarts, Ready string
-	LastError, InState                    string
-	Bad                                   bool // failed, stale, or not ready
-}
-
-func newPage(st sdk.Status, now time.Time) page {
-	p := page{
-		Path:      st.Path,
-		State:     stateLabel(st.Health.State),
-		Ready:     yesNo(st.Ready),
-		Generated: now.UTC().Format(time.RFC3339),
-	}
-	switch hl := st.Health; {
-	case hl.Failure != nil:
-		p.Reason = hl.Failure.Reason
-	case hl.Exit != nil:
-		p.Reason = hl.Exit.Reason
-	case hl.Shutdown != nil:
-		p.Reason = "shutdown requested by " + hl.Shutdown.RequestedBy + ": " + hl.Shutdown.Reason
-	}
-	p.Rows = append(p.Rows, row{
-		Indent:     1,
-		Supervisor: true,
-		Path:       st.Path,
-		State:      p.State,
-		Ready:      p.Ready,
-		LastError:  p.Reason,
-		InState:    age(st.Health.Since, now),
-		Bad:        !st.Ready,
-	})
-	p.Rows = appendRows(p.Rows, st, 1, now)
-	return p
-}
-
-func appendRows(rows []row, st sdk.Status, depth int, now time.Time) []row {
-	for _, c := range st.Children {
-		rw := row{
-			Indent:    1 + depth*2,
-			Path:      c.Path,
-			State:     stateLabel(c.State),
-			Attempt:   strconv.FormatUint(c.Attempt, 10),
-			Restarts:  strconv.Itoa(c.Restarts),
-			Ready:     "–",
-			LastError: c.LastError,
-			InState:   age(c.Since, now),
-			Bad:       c.State == lifecycle.StateFailed || c.State == lifecycle.StateBackoff,
-		}
-		switch {
-		case c.Supervisor != nil:
-			rw.Supervisor = true
-			rw.Ready = yesNo(c.Supervisor.Ready)
-			rw.Bad = rw.Bad || (c.Supervisor.Health.Alive && !c.Supervisor.Ready)
-		case c.DeclaresReadiness:
-			rw.Ready = yesNo(c.Ready)
-			rw.Bad = rw.Bad || (!c.Ready && !c.Paused && !terminal(c.State))
-		}
-		if c.Paused {
-			rw.State += " (paused)"
-		}
-		rows = append(rows, rw)
-		if c.Supervisor != nil {
-			rows = appendRows(rows, *c.Supervisor, depth+1, now)
+func allOK(checks []check) bool {
+	for _, c := range checks {
+		if !c.ok {
+			return false
 		}
 	}
-	return rows
+	return true
 }
-
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
-}
-
-// age formats how long ago since was, coarsely.
-func age(since, now time.Time) string {
-	if since.IsZero() {
-		return ""
-	}
-	d := max(now.Sub(since), 0)
-	switch {
-	case d < time.Second:
-		return d.Round(time.Millisecond).String()
-	case d < time.Hour:
-		return d.Round(time.Second).String()
-	default:
-		return d.Round(time.Minute).String()
-	}
-}
-
-// pageTemplate escapes every value it shows: paths are restricted, but
-// error texts are anything a child returned.
-var pageTemplate = template.Must(template.New("statusz").Parse(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>{{.Path}} · status</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }
-table { border-collapse: collapse; }
-th, td { padding: .3em .8em; text-align: left; border-bottom: 1px solid #ddd; vertical-align: top; }
-th { background: #f4f4f4; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; }
-td.err { font-family: ui-monospace, monospace; white-space: pre-wrap; max-width: 50em; }
-tr.sup td.path { font-weight: bold; }
-tr.bad td.state { color: #b00020; font-weight: bold; }
-</style>
-</head>
-<body>
-<h1>{{.Path}}</h1>
-<p>State <b>{{.State}}</b>, ready <b>{{.Ready}}</b>{{if .Reason}} ({{.Reason}}){{end}}. Generated {{.Generated}}.</p>
-<table>
-<thead><tr><th>Path</th><th>State</th><th>Attempt</th><th>Restarts</th><th>Ready</th><th>Last error</th><th>Time in state</th></tr></thead>
-<tbody>
-{{- range .Rows}}
-<tr class="{{if .Supervisor}}sup{{end}}{{if .Bad}} bad{{end}}"><td class="path" style="padding-left: {{.Indent}}em">{{.Path}}</td><td class="state">{{.State}}</td><td class="n">{{.Attempt}}</td><td class="n">{{.Restarts}}</td><td>{{.Ready}}</td><td class="err">{{.LastError}}</td><td class="n">{{.InState}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-</body>
-</html>
-`))

@@ -1,0 +1,90 @@
+package probe
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/supervisor-sdk/supervisor/lifecycle"
+	"github.com/supervisor-sdk/supervisor/sdk"
+)
+
+// check is one line of a verbose /livez or /readyz, in the Kubernetes
+// convention: "[+]name ok" or "[-]name failed: reason".
+type check struct {
+	name, reason string
+	ok           bool
+}
+
+// verbose reports whether the request asks for the per-check breakdown:
+// ?verbose, with any value, as the Kubernetes API server takes it.
+func verbose(r *http.Request) bool {
+	_, ok := r.URL.Query()["verbose"]
+	return ok
+}
+
+// writeChecks answers a verbose probe: one line per check, then the
+// verdict; 200 when every check passed, else 503.
+func writeChecks(w http.ResponseWriter, probe string, checks []check) {
+	var b strings.Builder
+	passed := true
+	for _, c := range checks {
+		if c.ok {
+			fmt.Fprintf(&b, "[+]%s ok\n", c.name)
+			continue
+		}
+		passed = false
+		fmt.Fprintf(&b, "[-]%s failed: %s\n", c.name, oneLine(c.reason))
+	}
+	code := http.StatusOK
+	if passed {
+		fmt.Fprintf(&b, "%s check passed\n", probe)
+	} else {
+		code = http.StatusServiceUnavailable
+		fmt.Fprintf(&b, "%s check failed\n", probe)
+	}
+	text(w, code, b.String())
+}
+
+// liveChecks has one check: the supervisor is alive.
+func liveChecks(hl lifecycle.Health) []check {
+	c := check{name: "supervisor " + hl.Path, ok: hl.Alive}
+	if !hl.Alive {
+		c.reason = stateLabel(hl.State)
+		if hl.Exit != nil && hl.Exit.Reason != "" {
+			c.reason += ": " + hl.Exit.Reason
+		}
+	}
+	return []check{c}
+}
+
+// readyChecks has a check per supervisor in the tree (started and alive)
+// and per child that declares readiness and counts (see [sdk.Status]
+// Ready): the same facts as the non-verbose answer, one line each.
+func readyChecks(st sdk.Status, checks []check) []check {
+	sup := check{name: "supervisor " + st.Path, ok: st.Health.State == lifecycle.StateAlive}
+	if !sup.ok {
+		sup.reason = stateLabel(st.Health.State)
+	}
+	checks = append(checks, sup)
+	for _, c := range st.Children {
+		if c.Supervisor != nil {
+			if c.Supervisor.Health.Alive || c.State == lifecycle.StateFailed {
+				checks = readyChecks(*c.Supervisor, checks)
+			}
+			continue
+		}
+		if !c.DeclaresReadiness || c.Paused || (terminal(c.State) && c.State != lifecycle.StateFailed) {
+			continue
+		}
+		ck := check{name: c.Path, ok: c.Ready}
+		if !ck.ok {
+			ck.reason = stateLabel(c.State)
+			if c.LastError != "" {
+				ck.reason += " (last error: " + c.LastError + ")"
+			}
+		}
+		checks = append(checks, ck)
+	}
+	return checks
+}
