@@ -24,7 +24,7 @@ func (r *run) onExit(a *attemptCtx, x *exitMsg) {
 		r.lateExit(c, a, x)
 		return
 	}
-	now := time.Now()
+	now := r.stamp()
 	cx := classify(c, x, now.Sub(r.clocks.epoch)-c.startedAt)
 	r.act(c, &cx, r.decide(c, &cx, now))
 }
@@ -80,7 +80,7 @@ func (r *run) act(c *child, x *classified, d action) {
 	case actMeltdown, actFailureLimit:
 		r.endOwn(c, x)
 		r.releaseStop(c, st)
-		now := time.Now()
+		now := r.stamp()
 		origin := originOf(c.path, x.err)
 		me := &MeltdownError{Path: r.path, Restarts: r.window.count(now), Intensity: r.cfg.intensity, Origin: origin}
 		why := fmt.Sprintf("meltdown: more than %d restarts in %s (last: %s)", r.cfg.intensity.MaxRestarts, r.cfg.intensity.Period, c.path)

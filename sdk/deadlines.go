@@ -43,7 +43,29 @@ type deadlines struct {
 	set   bool          // the timer is set
 }
 
-func (r *run) now() time.Duration { return time.Since(r.clocks.epoch) }
+func (r *run) now() time.Duration { return r.stamp().Sub(r.clocks.epoch) }
+
+// stamp is the time of the loop's current step (see stepClock).
+func (r *run) stamp() time.Time { return r.step.now() }
+
+// stepClock is the loop's clock: read once per step, however many
+// transitions, events and deadlines the step makes (reading the clock was
+// a fifth of a restart's CPU time on a virtual machine). It is the loop's
+// own: only the loop goroutine, and the goroutine that prepares the run
+// before the loop starts, may read it. It references nothing, because the
+// run's lifecycle machines hold it and they must not keep the supervisor
+// reachable (see seriesSet).
+type stepClock struct{ at time.Time }
+
+func (c *stepClock) now() time.Time {
+	if c.at.IsZero() {
+		c.at = time.Now()
+	}
+	return c.at
+}
+
+// next starts a step: the next reading is fresh.
+func (c *stepClock) next() { c.at = time.Time{} }
 
 // arm sets c's clock k to fire after d, for its current attempt, replacing
 // the one armed.

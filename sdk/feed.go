@@ -157,7 +157,7 @@ func (f *feed) callHook(h func(Event), q queued) {
 		if q.e.Type == EventHookPanicked {
 			return
 		}
-		q.src.emit(Event{Type: EventHookPanicked, Path: q.e.Supervisor, Err: newPanicError(v),
+		q.src.emitOffLoop(Event{Type: EventHookPanicked, Path: q.e.Supervisor, Err: newPanicError(v),
 			Cause: fmt.Sprintf("a hook panicked on %s (event %d)", q.e.Type, q.e.Seq)})
 	}()
 	h(q.e)

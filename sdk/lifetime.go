@@ -31,21 +31,12 @@ func (s *Supervisor) begin(ctx context.Context) (*run, error) {
 	if prev := s.last.Load(); prev != nil {
 		prev.retire() // a new Serve reports under the same paths
 	}
-	lc, err := lifecycle.New(lifecycle.KindSupervisor, path, mopts...)
-	if err != nil {
-		s.mu.Unlock()
-		return nil, err
-	}
-	s.series.reserve(1 + len(s.decls))
-	s.series.add(lc)
 	r := &run{
 		s:         s,
 		cfg:       &s.cfg,
 		path:      path,
-		lc:        lc,
 		chain:     chain,
 		hooks:     hooks,
-		mopts:     mopts,
 		base:      context.WithoutCancel(ctx),
 		mailbox:   make(chan msg, 64),
 		done:      make(chan struct{}),
@@ -54,7 +45,19 @@ func (s *Supervisor) begin(ctx context.Context) (*run, error) {
 		startup:   true,
 		startDone: make(chan struct{}),
 		hurry:     make(chan struct{}),
+		step:      new(stepClock),
 	}
+	// The run's machines read the loop's step clock: a restart's
+	// transitions share one reading.
+	r.mopts = append(mopts, lifecycle.WithClock(r.step.now))
+	lc, err := lifecycle.New(lifecycle.KindSupervisor, path, r.mopts...)
+	if err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
+	r.lc = lc
+	s.series.reserve(1 + len(s.decls))
+	s.series.add(lc)
 	// A nested supervisor is served with its parent's attempt context:
 	// it emits into its root's feed, so the whole tree is numbered and
 	// delivered in one order.

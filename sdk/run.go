@@ -14,6 +14,7 @@ import (
 // run is the state of one Serve call. Everything in it belongs to the loop
 // goroutine; other goroutines only post messages.
 type run struct {
+	step     *stepClock // the loop's clock
 	s        *Supervisor
 	cfg      *config
 	path     string
@@ -141,6 +142,7 @@ func (r *run) after(d time.Duration, m msg) *time.Timer {
 }
 
 func (r *run) loop(ctx context.Context) error {
+	r.step.next()
 	ctxDone := ctx.Done()
 	if ctx.Err() != nil {
 		// Served with a context that has already ended: start nothing,
@@ -154,8 +156,10 @@ func (r *run) loop(ctx context.Context) error {
 		select {
 		case <-ctxDone:
 			ctxDone = nil
+			r.step.next()
 			r.onContextDone(context.Cause(ctx))
 		case m := <-r.mailbox:
+			r.step.next()
 			r.handle(m)
 			if checkSteps {
 				r.checkStep()
@@ -251,11 +255,17 @@ func (r *run) moveSelf(to lifecycle.State, reason string) uint64 {
 // emit publishes e to the tree's observers and flight recorder and
 // returns its number, 0 when nobody observes. With neither an observer nor
 // a recorder, it costs nothing but the check.
-func (r *run) emit(e Event) uint64 {
+func (r *run) emit(e Event) uint64 { return r.emitAt(e, r.stamp) }
+
+// emitOffLoop is emit for a goroutine other than the loop's (the feed's,
+// reporting a hook's panic): it reads the clock itself.
+func (r *run) emitOffLoop(e Event) uint64 { return r.emitAt(e, time.Now) }
+
+func (r *run) emitAt(e Event, now func() time.Time) uint64 {
 	if len(r.hooks) == 0 && !r.feed.rec.on() && !r.subscribed() {
 		return 0
 	}
-	e.Time, e.Supervisor = time.Now(), r.path
+	e.Time, e.Supervisor = now(), r.path
 	return r.feed.publish(r, e, r.hooks)
 }
 
