@@ -124,7 +124,10 @@ func BenchmarkStartStop(b *testing.B) {
 				var running atomic.Int64
 				all := make(chan struct{})
 				sm := newMetrics(b)
-				s, err := sdk.New("bench", sdk.WithStateMetrics(sm), sdk.WithEventHook(func(e sdk.Event) {
+				// The hook must see every child's running event: a queue
+				// of the default size would drop some of the burst, and
+				// the op would wait forever.
+				s, err := sdk.New("bench", sdk.WithStateMetrics(sm), sdk.WithHookQueue(8*n), sdk.WithEventHook(func(e sdk.Event) {
 					if e.Type == sdk.EventChildRunning && running.Add(1) == int64(n) {
 						close(all)
 					}
