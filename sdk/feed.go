@@ -13,8 +13,14 @@ import (
 // defaultFeedLimit bounds the events queued for a tree's hooks.
 const defaultFeedLimit = 4096
 
-// keptQueue is the capacity of the hooks' queue a drained feed keeps; a
-// larger backlog's array is released once delivered.
+// keptQueue is the capacity of the hooks' queue a drained feed always
+// keeps. A larger array is released when the queue drains after more than
+// eight times its capacity in events has been delivered without the
+// backlog needing an eighth of it: a start burst of thousands of children
+// leaves no array of its size behind once traffic is back to normal, while
+// a busy tree whose hook now and then falls far behind keeps the array it
+// keeps needing. (Releasing at every drain cost a crash loop with a hook 6
+// KB of regrowth per restart.)
 const keptQueue = 64
 
 // feed numbers a tree's events and delivers them: to subscriptions at
@@ -35,6 +41,7 @@ type feed struct {
 	seq      uint64   // the last number given out
 	queue    []queued // hooks' backlog, from head
 	head     int
+	quiet    int // events delivered since the backlog last needed an eighth of the queue's array
 	limit    int
 	queued   uint64 // the number of the last event queued for the hooks
 	dropped  uint64
@@ -99,6 +106,9 @@ func (f *feed) enqueue(q queued) {
 		f.queue, f.head = f.queue[:0], 0
 	}
 	f.queue = append(f.queue, q)
+	if (len(f.queue)-f.head)*8 >= cap(f.queue) {
+		f.quiet = 0 // the array is needed
+	}
 	f.queued = q.e.Seq
 	if !f.running {
 		f.running = true
@@ -129,10 +139,9 @@ func (f *feed) deliver() {
 		q := f.queue[f.head]
 		f.queue[f.head] = queued{} // release what the event holds
 		f.head++
-		if f.head == len(f.queue) && cap(f.queue) > keptQueue {
-			// Drained after a burst: give the backlog's array back rather
-			// than keep up to limit events' worth for the life of the tree.
-			f.queue, f.head = nil, 0
+		f.quiet++
+		if f.head == len(f.queue) && cap(f.queue) > keptQueue && f.quiet > 8*cap(f.queue) {
+			f.queue, f.head, f.quiet = nil, 0, 0 // see keptQueue
 		}
 		f.mu.Unlock()
 
