@@ -10,7 +10,7 @@
 //	GET /readyz   200 "ok" once the supervisor has started and every child
 //	              that declares readiness is ready, in the whole tree;
 //	              else 503 and the list of what is not ready
-//	GET /statusz  the tree's [sdk.Status] as indented JSON, or an HTML page
+//	GET /statusz  the tree's [sdk.Status] as compact JSON, or an HTML page
 //	              that refreshes itself when the client prefers text/html
 //	              (a browser); ?format=json|html chooses
 //

@@ -206,7 +206,7 @@ func (h *handler) render(ctx context.Context, html bool, pageNo int, base url.Va
 		}
 		return rendered{code: http.StatusOK, contentType: "text/html; charset=utf-8", body: []byte(buf.String())}, nil
 	}
-	body, err := json.MarshalIndent(st, "", "  ")
+	body, err := json.Marshal(st)
 	if err != nil {
 		return rendered{code: http.StatusInternalServerError, contentType: "text/plain; charset=utf-8",
 			body: []byte("cannot encode the status: " + err.Error())}, nil

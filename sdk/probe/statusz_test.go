@@ -36,7 +36,7 @@ func TestStatuszFormatParameter(t *testing.T) {
 		h := probe.Handler(s)
 		rec := do(h, http.MethodGet, "/statusz?format=json", browserAccept)
 		require.Equal(t, "application/json", rec.Header().Get("Content-Type"), "?format wins over Accept")
-		require.Contains(t, rec.Body.String(), `"events": [`)
+		require.Contains(t, rec.Body.String(), `"events":[`)
 		rec = do(h, http.MethodGet, "/statusz?format=html", "application/json")
 		require.Equal(t, "text/html; charset=utf-8", rec.Header().Get("Content-Type"))
 		rec = do(h, http.MethodGet, "/statusz?format=xml", "")
