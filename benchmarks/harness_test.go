@@ -54,6 +54,9 @@ type supervisor struct {
 	// stop cancels the supervisor's context and waits until its Serve (or
 	// Start) has returned.
 	stop func(tb testing.TB)
+	// sup is ours, for a benchmark that adds children while it serves;
+	// nil for the peers.
+	sup *sdk.Supervisor
 }
 
 // lib starts a supervisor of one library over children, configured so that
@@ -103,6 +106,19 @@ func startOurs(tb testing.TB, children []*child, opts ...sdk.Option) supervisor 
 	return startOursWith(tb, children, true, nil, all...)
 }
 
+// oursSpec is our spec of a harness child.
+func oursSpec(c *child) sdk.Spec {
+	return sdk.Spec{
+		Name:        c.name,
+		Service:     sdk.ServiceFunc(c.fn),
+		Restart:     sdk.Permanent,
+		Backoff:     sdk.NoBackoff(),
+		StopTimeout: stopTimeout,
+		// Same work as the peers, which never give up on a child.
+		FailureLimit: -1,
+	}
+}
+
 // startOursWith starts our supervisor with exactly opts. After Serve has
 // returned, stop calls Supervisor.Close if closeSup, then release if it is
 // not nil.
@@ -113,15 +129,7 @@ func startOursWith(tb testing.TB, children []*child, closeSup bool, release func
 		tb.Fatal(err)
 	}
 	for _, c := range children {
-		err := sup.Add(context.Background(), sdk.Spec{
-			Name:        c.name,
-			Service:     sdk.ServiceFunc(c.fn),
-			Restart:     sdk.Permanent,
-			Backoff:     sdk.NoBackoff(),
-			StopTimeout: stopTimeout,
-			// Same work as the peers, which never give up on a child.
-			FailureLimit: -1,
-		}, "bench", "declared by the benchmark")
+		err := sup.Add(context.Background(), oursSpec(c), "bench", "declared by the benchmark")
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -129,7 +137,7 @@ func startOursWith(tb testing.TB, children []*child, closeSup bool, release func
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- sup.Serve(ctx) }()
-	return supervisor{stop: func(tb testing.TB) {
+	return supervisor{sup: sup, stop: func(tb testing.TB) {
 		cancel()
 		if err := <-done; err != nil {
 			tb.Errorf("ours: Serve: %v", err)
