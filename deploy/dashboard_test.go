@@ -172,7 +172,7 @@ var outerBy = regexp.MustCompile(`^\s*[a-z_]+\s+by\s*\(([^)]*)\)`)
 
 // TestDashboardTraceLinks checks the links to Jaeger: each is an internal
 // data link to the provisioned Jaeger datasource (by its uid) searching
-// the spans of one child (operation supervisor.child.attempt, tag
+// the spans of one child (operation supervisor.child.exit, tag
 // supervisor.child.path) or one supervisor (tag supervisor.path), and each
 // value it takes from the panel is a label the panel's queries keep. The
 // span name and attributes are checked against real spans by
@@ -214,8 +214,8 @@ func TestDashboardTraceLinks(t *testing.T) {
 				wantKey := string(lifecycle.AttrSupervisorPath)
 				if in.Query.Operation != "" {
 					wantKey = string(lifecycle.AttrChildPath)
-					if in.Query.Operation != "supervisor.child.attempt" {
-						t.Errorf("%s: operation %q, want supervisor.child.attempt", where, in.Query.Operation)
+					if in.Query.Operation != "supervisor.child.exit" {
+						t.Errorf("%s: operation %q, want supervisor.child.exit", where, in.Query.Operation)
 					}
 				}
 				if key != wantKey {

@@ -14,9 +14,10 @@ import (
 )
 
 // TestTraceLinkAttributes checks what the dashboard's Jaeger links search
-// for against spans the adapter really makes: a child's attempts are
-// spans named supervisor.child.attempt with its path in
-// supervisor.child.path, and a supervisor's start and shutdown spans carry
+// for against spans the adapter really makes: each of a child's attempts
+// ends in a span named supervisor.child.exit (its outcome: error.type, an
+// exception, the decision; linked to the attempt's start span) with its
+// path in supervisor.child.path, and a supervisor's start and shutdown spans carry
 // its path in supervisor.path, with the same values as the metrics'
 // supervisor_child_path and supervisor_path labels that the links copy.
 func TestTraceLinkAttributes(t *testing.T) {
@@ -47,7 +48,7 @@ func TestTraceLinkAttributes(t *testing.T) {
 	for _, s := range rec.Ended() {
 		for _, kv := range s.Attributes() {
 			switch {
-			case s.Name() == otelsup.SpanChildAttempt && kv.Key == lifecycle.AttrChildPath && kv.Value.AsString() == "/root/db":
+			case s.Name() == otelsup.SpanChildExit && kv.Key == lifecycle.AttrChildPath && kv.Value.AsString() == "/root/db":
 				found["attempt"] = true
 			case (s.Name() == otelsup.SpanStart || s.Name() == otelsup.SpanShutdown) && kv.Key == lifecycle.AttrSupervisorPath && kv.Value.AsString() == "/root":
 				found[s.Name()] = true
@@ -59,7 +60,7 @@ func TestTraceLinkAttributes(t *testing.T) {
 			t.Errorf("no %s span with the path the dashboard links search for (spans: %d)", want, len(rec.Ended()))
 		}
 	}
-	if otelsup.SpanChildAttempt != "supervisor.child.attempt" || lifecycle.AttrChildPath != "supervisor.child.path" || lifecycle.AttrSupervisorPath != "supervisor.path" {
+	if otelsup.SpanChildExit != "supervisor.child.exit" || lifecycle.AttrChildPath != "supervisor.child.path" || lifecycle.AttrSupervisorPath != "supervisor.path" {
 		t.Errorf("the span name or attributes changed: update the dashboard's links and TestDashboardTraceLinks")
 	}
 }
