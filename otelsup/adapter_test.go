@@ -80,6 +80,21 @@ func exitsOf(path string, n map[sdk.ExitKind]int64) []metricdata.DataPoint[int64
 	return pts
 }
 
+// meteredAdapter is an adapter on an SDK MeterProvider read by hand; both
+// are shut down when the test ends.
+func meteredAdapter(t *testing.T) (*Adapter, *sdkmetric.ManualReader) {
+	t.Helper()
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+	a, err := New(WithMeterProvider(mp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	return a, reader
+}
+
 func counter(points ...metricdata.DataPoint[int64]) metricdata.Sum[int64] {
 	return metricdata.Sum[int64]{Temporality: metricdata.CumulativeTemporality, IsMonotonic: true, DataPoints: points}
 }
@@ -123,14 +138,7 @@ func stateSet(kind lifecycle.Kind, pathKey, stateKey attribute.Key, path string,
 
 func TestAdapterRealSupervisor(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		reader := sdkmetric.NewManualReader()
-		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-		defer mp.Shutdown(context.Background())
-		a, err := New(WithMeterProvider(mp))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer a.Close()
+		a, reader := meteredAdapter(t)
 
 		last := make(chan struct{}, 1)
 		signal := func(e sdk.Event) {
@@ -231,14 +239,7 @@ func TestAdapterRealSupervisor(t *testing.T) {
 // counts as a sibling restart.
 func TestAdapterSiblingRestart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		reader := sdkmetric.NewManualReader()
-		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-		defer mp.Shutdown(context.Background())
-		a, err := New(WithMeterProvider(mp))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer a.Close()
+		a, reader := meteredAdapter(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		stop := func(e sdk.Event) {

@@ -10,7 +10,6 @@ import (
 
 	"go.opentelemetry.io/otel/codes"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -170,14 +169,7 @@ func TestCrashingPanicIsExportedAtOnce(t *testing.T) {
 // the sdk's count on the events that follow.
 func TestDroppedEventsCounted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		reader := sdkmetric.NewManualReader()
-		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-		defer mp.Shutdown(context.Background())
-		a, err := New(WithMeterProvider(mp))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer a.Close()
+		a, reader := meteredAdapter(t)
 		release := make(chan struct{})
 		var mu sync.Mutex
 		var first bool
@@ -239,14 +231,7 @@ func TestLateEventsOpenNoRun(t *testing.T) {
 // name it was given, until it is no longer observed.
 func TestSubscriptionDropsObserved(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		reader := sdkmetric.NewManualReader()
-		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-		defer mp.Shutdown(context.Background())
-		a, err := New(WithMeterProvider(mp))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer a.Close()
+		a, reader := meteredAdapter(t)
 		root, err := sdk.New("root", a.Options()...)
 		if err != nil {
 			t.Fatal(err)

@@ -24,9 +24,8 @@ func (r *run) onExit(a *attemptCtx, x *exitMsg) {
 		r.lateExit(c, a, x)
 		return
 	}
-	now := r.stamp()
-	cx := classify(c, x, now.Sub(r.clocks.epoch)-c.startedAt)
-	r.act(c, &cx, r.decide(c, &cx, now))
+	cx := classify(c, x, r.now()-c.startedAt)
+	r.act(c, &cx, r.decide(c, &cx, r.stamp()))
 }
 
 // lateExit handles the exit of an attempt that is no longer current: one

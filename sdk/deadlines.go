@@ -79,9 +79,6 @@ func (r *run) arm(c *child, k clock, d time.Duration) {
 	r.retime()
 }
 
-// armed reports whether c's clock k is armed.
-func (c *child) armed(k clock) bool { return c.clocks[k] != 0 }
-
 // disarm stops c's clock k, if it is armed.
 func (r *run) disarm(c *child, k clock) {
 	pos := c.clocks[k]
