@@ -25,12 +25,16 @@ func TestSelfCommands(t *testing.T) {
 				synctest.Test(t, func(t *testing.T) {
 					root, sub := newSup(t, "root"), newSup(t, "sub")
 					took := make(chan time.Duration, 1)
+					// The child commands once root's Start has returned: a
+					// shutdown that overtook the start would fail Start.
+					started := make(chan struct{})
 					var once bool
 					self := sdk.ServiceFunc(func(ctx context.Context) error {
 						if once {
 							return idle(ctx)
 						}
 						once = true
+						<-started
 						cctx := ctx
 						if !own {
 							cctx = context.Background()
@@ -55,6 +59,7 @@ func TestSelfCommands(t *testing.T) {
 					add(t, sub, sdk.Spec{Name: "self", StopTimeout: 2 * time.Second, Service: self})
 					add(t, root, sdk.Spec{Name: "sub", Service: sub})
 					startSup(t, root)
+					close(started)
 					d := <-took
 					synctest.Wait()
 					rep := reportOf(root)
