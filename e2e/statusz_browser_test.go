@@ -188,4 +188,19 @@ func TestStatuszInBrowser(t *testing.T) {
 	if button != "Resume" || note != "paused" {
 		t.Errorf("after pause: button %q, note %q", button, note)
 	}
+
+	// A page refreshing faster than its handler's status limit is
+	// refused some refreshes (429), and says so instead of claiming to
+	// be fresh.
+	limited := httptest.NewServer(probe.Handler(sup, probe.WithRefresh(100*time.Millisecond), probe.WithStatusLimit(1)))
+	defer limited.Close()
+	const refusedJS = `document.getElementById('refresh').textContent === 'refresh failed (HTTP 429); retrying'`
+	if err := chromedp.Do(bctx, chromedp.Navigate(limited.URL+"/statusz")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](refusedJS,
+		chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		note, _ := chromedp.Run(bctx, chromedp.Text(chromedp.ID("refresh")))
+		t.Errorf("a refused refresh was not reported (note %q): %v", note, err)
+	}
 }

@@ -12,7 +12,10 @@
 //	              else 503 and the list of what is not ready
 //	GET /statusz  the tree's [sdk.Status] as compact JSON, or an HTML page
 //	              that refreshes itself when the client prefers text/html
-//	              (a browser); ?format=json|html chooses
+//	              (a browser); ?format=json|html chooses; gzipped when
+//	              the client accepts it, at most a second old, and at
+//	              most 20 responses a second (429 beyond, with
+//	              Retry-After)
 //
 // /livez?verbose and /readyz?verbose list each check ("[+]name ok",
 // "[-]name failed: reason"), as Kubernetes components do.

@@ -11,6 +11,7 @@ type rendered struct {
 	code        int
 	contentType string
 	body        []byte
+	gzip        *gzipped // nil when the body is too small to compress
 }
 
 // maxCachedPages bounds the pages kept: the JSON and each HTML page that
@@ -87,6 +88,7 @@ func (c *pageCache) get(ctx context.Context, key string, maxAge time.Duration, r
 		c.mu.Unlock()
 
 		p, err := render(ctx)
+		p.gzip = newGzipped(p.body)
 		c.mu.Lock()
 		slot.inflight, slot.err = nil, err
 		if err == nil {

@@ -22,7 +22,7 @@ const statusTimeout = 2 * time.Second
 // Handler serves, for Kubernetes and for people: GET /livez (200 "ok" while
 // the supervisor is alive, see [lifecycle.Health].Alive, else 503 with its
 // state), GET /readyz (200 when [sdk.Status].Ready, else 503 listing what is
-// not ready), GET /statusz (the [sdk.Status] as indented JSON; when the
+// not ready), GET /statusz (the [sdk.Status] as compact JSON; when the
 // client's Accept header prefers text/html, or with ?format=html, a page
 // for a person to leave open). The paths are relative to where the handler
 // is mounted (see [http.StripPrefix]).
@@ -49,12 +49,16 @@ const statusTimeout = 2 * time.Second
 // inside a cluster, but it reveals child names and error messages, so not
 // to the internet (see the package documentation).
 //
-// /statusz serves a status at most a second old (see [WithStatusMaxAge]):
-// however many clients ask, the tree is copied and each page rendered at
-// most once per second, so that status readers cannot starve
-// supervision. /livez and /readyz are always fresh.
+// Status readers cannot starve supervision: /statusz serves a status at
+// most a second old (see [WithStatusMaxAge]), so that however many clients
+// ask, the tree is copied and each page rendered at most once a second;
+// the page is sent gzipped to clients that accept it (Go's HTTP client and
+// browsers do), compressed once per rendering; and at most 20 responses a
+// second are sent, the requests beyond waiting their turn or refused with
+// 429 (see [WithStatusLimit]). /livez and /readyz are always fresh and
+// never limited.
 func Handler(s *sdk.Supervisor, opts ...Option) http.Handler {
-	h := &handler{s: s, maxAge: time.Second, refresh: defaultRefresh}
+	h := &handler{s: s, maxAge: time.Second, refresh: defaultRefresh, limit: newStatusLimit(defaultStatusLimit)}
 	for _, o := range opts {
 		o(h)
 	}
@@ -85,6 +89,7 @@ type handler struct {
 	maxAge  time.Duration
 	refresh time.Duration
 	pages   pageCache
+	limit   *statusLimit
 }
 
 func (h *handler) livez(w http.ResponseWriter, r *http.Request) {
@@ -155,6 +160,7 @@ func notReady(b *strings.Builder, st sdk.Status) {
 
 func (h *handler) statusz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Add("Vary", "Accept")
+	w.Header().Add("Vary", "Accept-Encoding")
 	q := r.URL.Query()
 	var html bool
 	switch f := q.Get("format"); f {
@@ -165,6 +171,9 @@ func (h *handler) statusz(w http.ResponseWriter, r *http.Request) {
 	case "json":
 	default:
 		text(w, http.StatusBadRequest, "unknown format "+strconv.Quote(f)+": want json or html")
+		return
+	}
+	if !h.limit.admit(w, r) {
 		return
 	}
 	key, pageNo := "json", 1
@@ -186,8 +195,16 @@ func (h *handler) statusz(w http.ResponseWriter, r *http.Request) {
 	}
 	noCache(w.Header())
 	w.Header().Set("Content-Type", p.contentType)
+	body := p.body
+	if p.gzip != nil && acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		if gz := p.gzip.of(p.body); gz != nil {
+			body = gz
+			w.Header().Set("Content-Encoding", "gzip")
+		}
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(p.code)
-	_, _ = w.Write(p.body)
+	_, _ = w.Write(body)
 }
 
 // render takes a status and renders it as JSON or HTML.

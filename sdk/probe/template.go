@@ -91,13 +91,13 @@ tr.paused { background: #eef; }
   setInterval(function () {
     if (paused) return;
     fetch(location.href, {headers: {Accept: "text/html"}, cache: "no-store"})
-      .then(function (r) { return r.text(); })
+      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.text(); })
       .then(function (text) {
         var next = new DOMParser().parseFromString(text, "text/html").getElementById("status");
         if (next && !paused) document.getElementById("status").replaceWith(next);
         if (!paused) note.textContent = "refreshing every " + every / 1000 + "s";
       })
-      .catch(function () { note.textContent = "refresh failed; retrying"; });
+      .catch(function (e) { note.textContent = "refresh failed (" + e.message + "); retrying"; });
   }, every);
 })();
 </script>
