@@ -22,8 +22,8 @@ import (
 // of two ns/op is the share of restart throughput the status readers
 // leave (issue target: at least 80%). /statusz serves a page at most a
 // second old, rendered once and shared, and by default at most 20
-// responses a second (probe.WithStatusLimit): the others wait their turn
-// or get 429. limit=off lifts that limit, to show what the rest of the
+// responses a second (probe.WithStatusLimit): the others wait their turn,
+// or a second and get 429. limit=off lifts that limit, to show what the rest of the
 // design leaves; path=livez is the same load on the cheapest endpoint.
 // pages/restart and refused/restart count the 200 and 429 answers.
 func BenchmarkStatusLoad(b *testing.B) {

@@ -14,8 +14,8 @@
 //	              that refreshes itself when the client prefers text/html
 //	              (a browser); ?format=json|html chooses; gzipped when
 //	              the client accepts it, at most a second old, and at
-//	              most 20 responses a second (429 beyond, with
-//	              Retry-After)
+//	              most 20 responses a second (beyond, a request waits
+//	              its turn, or a second and gets 429)
 //
 // /livez?verbose and /readyz?verbose list each check ("[+]name ok",
 // "[-]name failed: reason"), as Kubernetes components do.

@@ -16,16 +16,20 @@ import (
 // (each response is a copy of the whole tree onto a socket).
 const defaultStatusLimit = 20
 
-// maxStatusWait bounds how long a /statusz request waits for its turn:
-// beyond it the request is refused with 429 at once, so that a flood of
-// clients holds neither goroutines nor connections for long.
+// maxStatusWait bounds how long a /statusz request waits for its turn. A
+// request whose turn is further away is refused with 429, but only once
+// the second has passed: a client that retries at once (as a flood of them
+// does, whatever Retry-After says) then costs one request a second rather
+// than as many as the handler can refuse, and the refusals cannot take the
+// CPU that the limit keeps for supervision.
 const maxStatusWait = time.Second
 
 // WithStatusLimit sets how many /statusz responses the handler sends a
 // second, shared by all its clients (default 20; 0 removes the limit). A
 // request beyond the limit waits for its turn; when its turn is more than
-// a second away it gets 429 Too Many Requests at once, with Retry-After.
-// /livez and /readyz are never limited.
+// a second away it waits a second and gets 429 Too Many Requests, with
+// Retry-After. A request whose client goes away while it waits returns
+// then, giving its turn back. /livez and /readyz are never limited.
 func WithStatusLimit(perSecond int) Option {
 	return func(h *handler) { h.limit = newStatusLimit(perSecond) }
 }
@@ -44,7 +48,7 @@ func newStatusLimit(perSecond int) *statusLimit {
 }
 
 // admit waits for the request's turn and reports whether to serve it. It
-// answers the request itself when it does not: 429 when the turn is too
+// answers the request itself when it does not: 429 when the turn was too
 // far away, nothing when the client went away while it waited.
 func (l *statusLimit) admit(w http.ResponseWriter, r *http.Request) bool {
 	if l == nil {
@@ -55,20 +59,28 @@ func (l *statusLimit) admit(w http.ResponseWriter, r *http.Request) bool {
 	if delay == 0 {
 		return true
 	}
-	if delay > maxStatusWait {
-		turn.Cancel()
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(delay.Seconds()))))
-		text(w, http.StatusTooManyRequests, "too many requests: this handler sends at most "+
-			strconv.Itoa(l.perSecond)+" status responses a second")
-		return false
+	refuse := delay > maxStatusWait
+	wait := delay
+	if refuse {
+		turn.Cancel() // it is for others
+		wait = maxStatusWait
 	}
-	wait := time.NewTimer(delay)
-	defer wait.Stop()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
 	select {
-	case <-wait.C:
-		return true
+	case <-timer.C:
 	case <-r.Context().Done():
-		turn.Cancel()
+		if !refuse {
+			turn.Cancel()
+		}
 		return false
 	}
+	if !refuse {
+		return true
+	}
+	retry := max(1, int(math.Ceil((delay - maxStatusWait).Seconds())))
+	w.Header().Set("Retry-After", strconv.Itoa(retry))
+	text(w, http.StatusTooManyRequests, "too many requests: this handler sends at most "+
+		strconv.Itoa(l.perSecond)+" status responses a second")
+	return false
 }

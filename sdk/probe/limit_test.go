@@ -18,8 +18,9 @@ import (
 // CPU that a crash-looping sibling needed (its restart rate fell to 53%
 // of quiet in BenchmarkStatusLoad). The handler now sends at most
 // WithStatusLimit responses a second: a request beyond waits its turn,
-// and one whose turn is more than a second away gets 429 at once, with
-// Retry-After, so that waiting requests are bounded too.
+// and one whose turn is more than a second away gets 429, with
+// Retry-After, once it has waited that second: a client that retries at
+// once costs one request a second.
 func TestStatuszLimitsResponsesPerSecond(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newSupervisor(t, "app", nil, idle("a"))
@@ -48,24 +49,38 @@ func TestStatuszLimitsResponsesPerSecond(t *testing.T) {
 			synctest.Wait() // it holds its turn, in order
 		}
 		rec := do(h, http.MethodGet, "/statusz?format=json", "")
-		require.Equal(t, http.StatusTooManyRequests, rec.Code, "its turn is 1.15s away")
-		require.Equal(t, "2", rec.Header().Get("Retry-After"))
+		require.Equal(t, http.StatusTooManyRequests, rec.Code, "its turn was 1.15s away")
+		require.Equal(t, "1", rec.Header().Get("Retry-After"))
 		require.Contains(t, rec.Body.String(), "at most 4 status responses a second")
-		require.Equal(t, 100*time.Millisecond, time.Since(start), "refused at once")
+		require.Equal(t, 1100*time.Millisecond, time.Since(start), "refused once it has waited a second")
 		wg.Wait()
-		require.Equal(t, []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, 750 * time.Millisecond, time.Second}, served)
+		require.Equal(t, []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, 750 * time.Millisecond, time.Second}, served,
+			"the refused request took no turn")
 
 		// A request that gives up while it waits returns then, and gives
 		// its turn back: the next one takes it.
-		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		rec = httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, "/statusz?format=json", nil))
 		cancel()
-		require.Equal(t, 1100*time.Millisecond, time.Since(start), "its turn was 1.25s, it gave up at 1.1s")
+		require.Equal(t, 1150*time.Millisecond, time.Since(start), "its turn was 1.25s, it gave up at 1.15s")
 		require.Equal(t, http.StatusOK, do(h, http.MethodGet, "/statusz?format=json", "").Code)
 		// The bucket counts in float64 seconds: the turn comes within a
 		// nanosecond or so of 1.25s.
 		require.InDelta(t, float64(1250*time.Millisecond), float64(time.Since(start)), float64(time.Microsecond), "the turn it gave back")
+
+		// So does one that gives up while it waits to be refused.
+		for range 4 { // the turns of the next second
+			wg.Go(func() { require.Equal(t, http.StatusOK, do(h, http.MethodGet, "/statusz?format=json", "").Code) })
+			synctest.Wait()
+		}
+		ctx, cancel = context.WithTimeout(context.Background(), 300*time.Millisecond)
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, "/statusz?format=json", nil))
+		cancel()
+		require.InDelta(t, float64(1550*time.Millisecond), float64(time.Since(start)), float64(time.Microsecond))
+		require.Empty(t, rec.Body.String(), "the client is gone: nothing to answer")
+		wg.Wait()
 		shutdown(t, s)
 	})
 }
