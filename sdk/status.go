@@ -21,7 +21,9 @@ type Status struct {
 	// declares readiness (nested supervisors included) is ready now, in
 	// this supervisor and below: one that failed for good counts as not
 	// ready; one that completed or was removed, stopped or paused does not
-	// count.
+	// count (see [ChildStatus.CountsForReadiness]); the children that keep
+	// it from being ready are those whose [ChildStatus.HoldsUpReadiness]
+	// is true.
 	Ready    bool          `json:"ready"`
 	Children []ChildStatus `json:"children"`
 	// Events are the flight recorder's events that this supervisor
@@ -118,7 +120,8 @@ func (s *Supervisor) Status(ctx context.Context) (Status, error) {
 	for i := range st.Children {
 		if sub := st.Children[i].Supervisor; sub != nil {
 			ns := s.nested(sub.Path)
-			if ns == nil {
+			if ns == nil { // removed since the copy: only its child's facts remain
+				st.Children[i].Supervisor = nil
 				continue
 			}
 			nested, err := ns.Status(ctx)
@@ -126,14 +129,34 @@ func (s *Supervisor) Status(ctx context.Context) (Status, error) {
 				return Status{}, err
 			}
 			st.Children[i].Supervisor = &nested
-			// A nested supervisor that should be running counts like a
-			// readiness child: the tree is ready only when it is.
-			if cs := st.Children[i]; !cs.Paused && (!lifecycle.KindChild.Terminal(cs.State) || cs.State == lifecycle.StateFailed) {
-				st.Ready = st.Ready && nested.Ready && cs.State != lifecycle.StateFailed
-			}
+		}
+	}
+	// Ready is judged from the facts the status reports, so that a reader
+	// of the status (the /readyz probe) can always say why it is not.
+	for _, c := range st.Children {
+		if c.HoldsUpReadiness() {
+			st.Ready = false
+			break
 		}
 	}
 	return st, nil
+}
+
+// CountsForReadiness reports whether the child's readiness counts toward
+// its supervisor's [Status].Ready: it declares readiness or is a nested
+// supervisor, it is not paused, and it has not ended, unless it failed
+// (one that failed for good counts, as not ready); one that completed or
+// was stopped on purpose does not count.
+func (c ChildStatus) CountsForReadiness() bool {
+	return (c.DeclaresReadiness || c.Supervisor != nil) && !c.Paused &&
+		(!lifecycle.KindChild.Terminal(c.State) || c.State == lifecycle.StateFailed)
+}
+
+// HoldsUpReadiness reports whether the child is a reason its supervisor is
+// not ready: it counts for readiness and it is not ready (for a nested
+// supervisor: it, or its own tree, is not).
+func (c ChildStatus) HoldsUpReadiness() bool {
+	return c.CountsForReadiness() && (!c.Ready || c.Supervisor != nil && !c.Supervisor.Ready)
 }
 
 var errRunEnded = errors.New("sdk: the run ended")
@@ -211,7 +234,7 @@ type childSnap struct {
 	lastErr             error
 	readiness           bool
 	pausedBy            audit
-	live, ended, nested bool
+	live, nested        bool
 	beat                int64
 	failures            int
 	upSince, nextAt     time.Time
@@ -224,7 +247,7 @@ func (r *run) snapshot() *runSnap {
 	for i, c := range r.children {
 		cs := &snap.children[i]
 		*cs = childSnap{path: c.path, lc: c.lc, attempt: c.attempt, generation: c.generation, restarts: int(c.restarts),
-			lastErr: c.lastErr, readiness: c.spec.Readiness, pausedBy: c.pausedBy(), live: c.isLive(), ended: c.ended(),
+			lastErr: c.lastErr, readiness: c.spec.Readiness, pausedBy: c.pausedBy(), live: c.isLive(),
 			nested: nestedSupervisor(c.spec.Service) != nil}
 		if a := c.live; a != nil {
 			cs.beat = a.beat.Load()
@@ -279,12 +302,6 @@ func (snap *runSnap) status() Status {
 		}
 		if c.nested {
 			cs.Supervisor = &Status{Path: c.path}
-		}
-		// A child that declares readiness counts until it is ready, and for
-		// good once it has failed; one that completed or was stopped on
-		// purpose does not.
-		if c.readiness && !cs.Paused && !cs.Ready && (!c.ended || h.State == lifecycle.StateFailed) {
-			st.Ready = false
 		}
 		st.Children = append(st.Children, cs)
 	}

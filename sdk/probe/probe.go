@@ -3,7 +3,6 @@ package probe
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -54,8 +53,8 @@ const statusTimeout = 2 * time.Second
 // ask, the tree is copied and each page rendered at most once a second;
 // the page is sent gzipped to clients that accept it (Go's HTTP client and
 // browsers do), compressed once per rendering; and at most 20 responses a
-// second are sent, the requests beyond waiting their turn or refused with
-// 429 (see [WithStatusLimit]). /livez and /readyz are always fresh and
+// second are sent, the requests beyond waiting their turn or, after a
+// second, refused with 429 (see [WithStatusLimit]). /livez and /readyz are always fresh and
 // never limited.
 func Handler(s *sdk.Supervisor, opts ...Option) http.Handler {
 	h := &handler{s: s, maxAge: time.Second, refresh: defaultRefresh, limit: newStatusLimit(defaultStatusLimit)}
@@ -115,46 +114,14 @@ func (h *handler) readyz(w http.ResponseWriter, r *http.Request) {
 		text(w, http.StatusServiceUnavailable, "status unavailable: "+err.Error())
 		return
 	}
-	if verbose(r) {
-		checks := readyChecks(st, nil)
-		if !st.Ready && allOK(checks) { // the start has not completed
-			checks = append(checks, check{name: "start", reason: "the start has not completed"})
-		}
+	checks := readyChecks(st, nil)
+	switch {
+	case verbose(r):
 		writeChecks(w, "readyz", checks)
-		return
-	}
-	if st.Ready {
+	case st.Ready:
 		text(w, http.StatusOK, "ok")
-		return
-	}
-	var b strings.Builder
-	b.WriteString("not ready\n")
-	notReady(&b, st)
-	text(w, http.StatusServiceUnavailable, strings.TrimSuffix(b.String(), "\n"))
-}
-
-// notReady writes a line for the supervisor when it is not alive (or has
-// not finished starting), and one per child that keeps it from being
-// ready, nested supervisors included.
-func notReady(b *strings.Builder, st sdk.Status) {
-	if st.Health.State != lifecycle.StateAlive {
-		fmt.Fprintf(b, "%s: supervisor %s\n", st.Path, stateLabel(st.Health.State))
-	}
-	for _, c := range st.Children {
-		if c.Supervisor != nil {
-			if !c.Supervisor.Ready && c.Supervisor.Health.Alive {
-				notReady(b, *c.Supervisor)
-			}
-			continue
-		}
-		if !c.DeclaresReadiness || c.Ready || c.Paused || terminal(c.State) {
-			continue
-		}
-		fmt.Fprintf(b, "%s: %s", c.Path, stateLabel(c.State))
-		if c.LastError != "" {
-			fmt.Fprintf(b, " (last error: %s)", oneLine(c.LastError))
-		}
-		b.WriteByte('\n')
+	default:
+		writeFailed(w, checks)
 	}
 }
 

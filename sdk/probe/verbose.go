@@ -13,6 +13,8 @@ import (
 // convention: "[+]name ok" or "[-]name failed: reason".
 type check struct {
 	name, reason string
+	path         string // of the supervisor or child checked
+	supervisor   bool
 	ok           bool
 }
 
@@ -59,25 +61,26 @@ func liveChecks(hl lifecycle.Health) []check {
 }
 
 // readyChecks has a check per supervisor in the tree (started and alive)
-// and per child that declares readiness and counts (see [sdk.Status]
-// Ready): the same facts as the non-verbose answer, one line each.
+// and per child whose readiness counts ([sdk.ChildStatus]
+// CountsForReadiness), failed where it holds readiness up; and, for a
+// supervisor that is not ready for none of those, a check that its start
+// has completed. Both /readyz answers are made of them.
 func readyChecks(st sdk.Status, checks []check) []check {
-	sup := check{name: "supervisor " + st.Path, ok: st.Health.State == lifecycle.StateAlive}
+	first := len(checks)
+	sup := check{name: "supervisor " + st.Path, path: st.Path, supervisor: true, ok: st.Health.State == lifecycle.StateAlive}
 	if !sup.ok {
 		sup.reason = stateLabel(st.Health.State)
 	}
 	checks = append(checks, sup)
 	for _, c := range st.Children {
-		if c.Supervisor != nil {
-			if c.Supervisor.Health.Alive || c.State == lifecycle.StateFailed {
-				checks = readyChecks(*c.Supervisor, checks)
-			}
+		if !c.CountsForReadiness() {
 			continue
 		}
-		if !c.DeclaresReadiness || c.Paused || (terminal(c.State) && c.State != lifecycle.StateFailed) {
+		if c.Supervisor != nil && (c.Supervisor.Health.Alive || c.State == lifecycle.StateFailed) {
+			checks = readyChecks(*c.Supervisor, checks) // its own checks say why
 			continue
 		}
-		ck := check{name: c.Path, ok: c.Ready}
+		ck := check{name: c.Path, path: c.Path, ok: !c.HoldsUpReadiness()}
 		if !ck.ok {
 			ck.reason = stateLabel(c.State)
 			if c.LastError != "" {
@@ -86,5 +89,26 @@ func readyChecks(st sdk.Status, checks []check) []check {
 		}
 		checks = append(checks, ck)
 	}
+	if !st.Ready && allOK(checks[first:]) {
+		checks = append(checks, check{name: "start " + st.Path, path: st.Path, reason: "the start has not completed"})
+	}
 	return checks
+}
+
+// writeFailed answers a plain /readyz that is not ready: "not ready", then
+// a line per failed check, "path: reason".
+func writeFailed(w http.ResponseWriter, checks []check) {
+	var b strings.Builder
+	b.WriteString("not ready")
+	for _, c := range checks {
+		if c.ok {
+			continue
+		}
+		b.WriteString("\n" + c.path + ": ")
+		if c.supervisor {
+			b.WriteString("supervisor ")
+		}
+		b.WriteString(oneLine(c.reason))
+	}
+	text(w, http.StatusServiceUnavailable, b.String())
 }
