@@ -38,6 +38,7 @@ func (t *tracing) onCommand(s *supState, e sdk.Event) {
 	if cs := t.kids[k]; cs != nil {
 		links = link(cs.startSC, LinkTargetAttempt, links)
 	}
+	links = link(e.Span, LinkCaller, links)
 	span := t.start(SpanCommand, e.Time, links,
 		AttrCommand.String(e.Command),
 		lifecycle.AttrChildPath.String(e.Path),

@@ -128,10 +128,11 @@
 //	                           EventChildAbandoned (or the next attempt's start)
 //	supervisor.start           the supervisor's first event → its transition       parent_attempt → for a nested supervisor, the start  it went to shutting_down (or failed) before
 //	                           to alive (or to shutting_down/failed)               span of its attempt as a child of its parent          alive ("shut down before it was alive: <reason>")
-//	supervisor.shutdown        transition to shutting_down → transition to         supervisor_start → the start span of the same run     the supervisor failed (description: its error,
-//	                           completed or failed                                                                                       Event.Err) or children of the tree were abandoned
+//	supervisor.shutdown        transition to shutting_down → transition to         supervisor_start → the start span of the same run;    the supervisor failed (description: its error,
+//	                           completed or failed                                 caller → the span of Shutdown's context               Event.Err) or children of the tree were abandoned
 //	supervisor.command         EventCommand → its EventCommandDone                 target_attempt → the start span of the attempt        the sdk answered with an error (description:
-//	                                                                               current when the command arrived                      its text), or the supervisor ended first
+//	                                                                               current when the command arrived; caller → the span   its text), or the supervisor ended first
+//	                                                                               of the command's context (an HTTP request's, say)
 //
 // Span attributes:
 //

@@ -103,6 +103,7 @@ const (
 	LinkSupervisorStart = "supervisor_start" // child start, shutdown → the supervisor's start span
 	LinkParentAttempt   = "parent_attempt"   // nested supervisor's start → the start span of its attempt as a child of its parent
 	LinkCommand         = "command"          // child start → the restart or resume command that launched it
+	LinkCaller          = "caller"           // command or shutdown → the span of the call that issued it (its context's)
 	LinkTargetAttempt   = "target_attempt"   // command → the start span of the attempt current when the command arrived
 )
 

@@ -49,7 +49,7 @@ func (t *tracing) onSupervisorState(s *supState, e sdk.Event) {
 			end(s.start, e.Time)
 			s.start = nil
 		}
-		s.shut = t.start(SpanShutdown, e.Time, link(s.startSC, LinkSupervisorStart, nil),
+		s.shut = t.start(SpanShutdown, e.Time, link(e.Span, LinkCaller, link(s.startSC, LinkSupervisorStart, nil)),
 			lifecycle.AttrSupervisorPath.String(s.path),
 			AttrRequestedBy.String(e.RequestedBy),
 			AttrReason.String(e.Cause),

@@ -100,7 +100,7 @@ func (t *tracing) start(name string, at time.Time, links []trace.Link, attrs ...
 var linkAttrs = map[string][]attribute.KeyValue{}
 
 func init() {
-	for _, typ := range []string{LinkPreviousAttempt, LinkAttemptStart, LinkSupervisorStart, LinkParentAttempt, LinkCommand, LinkTargetAttempt} {
+	for _, typ := range []string{LinkPreviousAttempt, LinkAttemptStart, LinkSupervisorStart, LinkParentAttempt, LinkCommand, LinkTargetAttempt, LinkCaller} {
 		linkAttrs[typ] = []attribute.KeyValue{AttrLinkType.String(typ)}
 	}
 }

@@ -27,6 +27,7 @@ import (
 // traceEnv is an adapter whose spans go to a synchronous recorder.
 type traceEnv struct {
 	sr *tracetest.SpanRecorder
+	tp *sdktrace.TracerProvider
 	a  *Adapter
 }
 
@@ -40,7 +41,7 @@ func newTraceEnv(t *testing.T) *traceEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = a.Close() })
-	return &traceEnv{sr: sr, a: a}
+	return &traceEnv{sr: sr, tp: tp, a: a}
 }
 
 // spans returns the ended spans named name, in the order they ended.

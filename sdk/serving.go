@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Start starts the supervisor in the background and returns once every
@@ -81,7 +83,7 @@ func (s *Supervisor) shutdown(ctx context.Context, cause Cause, by, reason strin
 		}
 		return nil, ErrNotStarted
 	}
-	sc := &StopCause{kind: stopShutdown, Cause: cause, RequestedBy: by, Reason: reason}
+	sc := &StopCause{kind: stopShutdown, Cause: cause, RequestedBy: by, Reason: reason, span: trace.SpanContextFromContext(ctx)}
 	if a := attemptFrom(ctx); a != nil && !a.over.Load() && (a.r == r || slices.Contains(a.r.chain, s)) {
 		// Called from inside one of the tree's own children, with its
 		// context: the shutdown stops the caller, so waiting for it

@@ -42,7 +42,7 @@ func (r *run) beginShutdown(cause *StopCause, final lifecycle.State, err error) 
 	from := r.lc.State()
 	if _, _, e := r.lc.RequestShutdown(cause.RequestedBy, cause.Reason); e == nil && r.lc.State() != from {
 		r.emit(Event{Type: EventSupervisorState, Path: r.path, From: from, To: r.lc.State(), Cause: cause.Reason,
-			RequestedBy: cause.RequestedBy, ShutdownCause: cause.Cause, Origin: cause.Origin, Stop: cause, Err: err})
+			RequestedBy: cause.RequestedBy, ShutdownCause: cause.Cause, Origin: cause.Origin, Stop: cause, Err: err, Span: cause.span})
 	} else if e != nil {
 		reportBug(e)
 	}

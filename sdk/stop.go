@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"slices"
 
-	"go.opentelemetry.io/otel/trace"
-
 	"github.com/supervisor-sdk/supervisor/lifecycle"
 )
 
@@ -22,7 +20,7 @@ func (r *run) stop(c *child, cause *StopCause, p *restartPlan, cmd *command) {
 	r.disarm(c, clockStart)
 	r.disarm(c, clockStale)
 	r.move(c, lifecycle.StateStopping, cause.Reason)
-	var span trace.SpanContext
+	span := cause.span
 	if cmd != nil {
 		span = cmd.span
 	}

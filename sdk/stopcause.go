@@ -3,6 +3,8 @@ package sdk
 import (
 	"errors"
 	"fmt"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // stopKind says what the supervisor is doing to a child when it stops the
@@ -104,6 +106,9 @@ type StopCause struct {
 	// CauseContext and CauseParent, the failure for a missed heartbeat or
 	// start timeout.
 	Err error
+	// span is the span of the call that asked for the stop, when its
+	// context carried one (Shutdown's): the events of the stop carry it.
+	span trace.SpanContext
 }
 
 // Kind is the stop's label, as the table above gives it: shutdown,
