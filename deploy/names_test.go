@@ -69,7 +69,7 @@ func TestMetricNamesExported(t *testing.T) {
 		"supervisor_child_attempt_duration_seconds_bucket", "supervisor_meltdowns_total",
 		"supervisor_child_abandoned_total", "supervisor_child_exits_total",
 		"supervisor_shutdown_duration_seconds_count", "supervisor_shutdown_duration_seconds_bucket",
-		"supervisor_events_dropped_total",
+		"supervisor_events_dropped_total", "supervisor_child_backoff_delay_seconds_bucket",
 	} {
 		if used[want] == nil {
 			t.Errorf("%s: not used by any rule or panel", want)
