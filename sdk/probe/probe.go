@@ -54,8 +54,8 @@ const statusTimeout = 2 * time.Second
 // the page is sent gzipped to clients that accept it (Go's HTTP client and
 // browsers do), compressed once per rendering; and at most 20 responses a
 // second are sent, the requests beyond waiting their turn or, after a
-// second, refused with 429 (see [WithStatusLimit]). /livez and /readyz are always fresh and
-// never limited.
+// second, refused with 429 (see [WithStatusLimit]). /livez and /readyz are
+// always fresh and never limited.
 func Handler(s *sdk.Supervisor, opts ...Option) http.Handler {
 	h := &handler{s: s, maxAge: time.Second, refresh: defaultRefresh, limit: newStatusLimit(defaultStatusLimit)}
 	for _, o := range opts {

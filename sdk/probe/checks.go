@@ -9,8 +9,9 @@ import (
 	"github.com/supervisor-sdk/supervisor/sdk"
 )
 
-// check is one line of a verbose /livez or /readyz, in the Kubernetes
-// convention: "[+]name ok" or "[-]name failed: reason".
+// check is one check of /livez or /readyz: a line of the verbose answer,
+// in the Kubernetes convention ("[+]name ok" or "[-]name failed: reason"),
+// and, when it failed, a line of the plain one ("path: reason").
 type check struct {
 	name, reason string
 	path         string // of the supervisor or child checked
