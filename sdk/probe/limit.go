@@ -25,11 +25,12 @@ const defaultStatusLimit = 20
 const maxStatusWait = time.Second
 
 // WithStatusLimit sets how many /statusz responses the handler sends a
-// second, shared by all its clients (default 20; 0 removes the limit). A
-// request beyond the limit waits for its turn; when its turn is more than
-// a second away it waits a second and gets 429 Too Many Requests, with
-// Retry-After. A request whose client goes away while it waits returns
-// then, giving its turn back. /livez and /readyz are never limited.
+// second, shared by all its clients (default 20; 0 or less removes the
+// limit). A request beyond the limit waits for its turn; when its turn is
+// more than a second away it waits a second and gets 429 Too Many
+// Requests, with Retry-After. A request whose client goes away while it
+// waits returns then, giving its turn back. /livez and /readyz are never
+// limited.
 func WithStatusLimit(perSecond int) Option {
 	return func(h *handler) { h.limit = newStatusLimit(perSecond) }
 }
