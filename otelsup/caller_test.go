@@ -6,7 +6,6 @@ import (
 	"testing/synctest"
 
 	"github.com/supervisor-sdk/supervisor/lifecycle"
-	"github.com/supervisor-sdk/supervisor/sdk"
 )
 
 // A command or a shutdown issued with a context that carries a span (an
@@ -16,19 +15,7 @@ import (
 func TestSpansLinkTheCaller(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		env := newTraceEnv(t)
-		root, err := sdk.New("root", env.a.Options()...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := root.Add(context.Background(), sdk.Spec{Name: "w", Service: sdk.ServiceFunc(func(ctx context.Context) error {
-			<-ctx.Done()
-			return nil
-		})}, "test", "declared by the test"); err != nil {
-			t.Fatal(err)
-		}
-		if err := root.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		root := env.tree(t, idleChild("w"))
 		tr := env.tp.Tracer("test")
 		reqCtx, req := tr.Start(context.Background(), "POST /restart")
 		if err := cmdErr(root.Restart(reqCtx, "w", "alice", "new config")); err != nil {

@@ -27,20 +27,7 @@ func TestTwoTreesWithTheSameNames(t *testing.T) {
 		env := newTraceEnv(t)
 		var trees [2]*sdk.Supervisor
 		for i := range trees {
-			root, err := sdk.New("root", env.a.Options()...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := root.Add(context.Background(), sdk.Spec{Name: "w", Service: sdk.ServiceFunc(func(ctx context.Context) error {
-				<-ctx.Done()
-				return nil
-			})}, "test", "declared by the test"); err != nil {
-				t.Fatal(err)
-			}
-			if err := root.Start(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			trees[i] = root
+			trees[i] = env.tree(t, idleChild("w"))
 		}
 		time.Sleep(time.Second)
 		if _, err := trees[0].Shutdown(context.Background(), "ops", "first"); err != nil {
@@ -87,21 +74,12 @@ func TestTwoTreesWithTheSameNames(t *testing.T) {
 func TestStartSpanEndsAtReady(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		env := newTraceEnv(t)
-		root, err := sdk.New("root", env.a.Options()...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := root.Add(context.Background(), sdk.Spec{Name: "db", Readiness: true, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+		root := env.tree(t, sdk.Spec{Name: "db", Readiness: true, Service: sdk.ServiceFunc(func(ctx context.Context) error {
 			time.Sleep(time.Second) // warming up
 			sdk.Ready(ctx)
 			<-ctx.Done()
 			return nil
-		})}, "test", "declared by the test"); err != nil {
-			t.Fatal(err)
-		}
-		if err := root.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		})})
 		synctest.Wait()
 		starts := env.starts(t, "/root/db")
 		if len(starts) != 1 {

@@ -44,6 +44,33 @@ func newTraceEnv(t *testing.T) *traceEnv {
 	return &traceEnv{sr: sr, tp: tp, a: a}
 }
 
+// tree starts a supervisor named root on env's adapter, with the
+// children of specs.
+func (e *traceEnv) tree(t *testing.T, specs ...sdk.Spec) *sdk.Supervisor {
+	t.Helper()
+	root, err := sdk.New("root", e.a.Options()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, spec := range specs {
+		if err := root.Add(context.Background(), spec, "test", "declared by the test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := root.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// idleChild is a child that runs until it is stopped.
+func idleChild(name string) sdk.Spec {
+	return sdk.Spec{Name: name, Service: sdk.ServiceFunc(func(ctx context.Context) error {
+		<-ctx.Done()
+		return nil
+	})}
+}
+
 // spans returns the ended spans named name, in the order they ended.
 func (e *traceEnv) spans(name string) []sdktrace.ReadOnlySpan {
 	var out []sdktrace.ReadOnlySpan
