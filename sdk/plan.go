@@ -29,7 +29,8 @@ type restartPlan struct {
 	// nothing.
 	arm   uint64
 	timer *time.Timer
-	done  bool // executed, merged away or cancelled by shutdown
+	due   time.Duration // since the run's epoch, while the timer is armed
+	done  bool          // executed, merged away or cancelled by shutdown
 }
 
 // scope returns the children that restart with c under the strategy, c
@@ -198,6 +199,7 @@ func (r *run) planNext(p *restartPlan) {
 		return
 	}
 	p.arm++
+	p.due = r.now() + p.delay
 	p.timer = r.after(p.delay, msg{kind: msgPlanDue, plan: p, n: p.arm})
 }
 

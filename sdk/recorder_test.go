@@ -199,3 +199,52 @@ func ExampleWithFlightRecorder() {
 	// child_ended /app/db attempt=2 stopping→stopped cause="context ended: context canceled"
 	// last error: connection refused
 }
+
+// The members of a scope restart wait in backoff for its delay, counted
+// once every member has stopped: from then the status says when they are
+// due (it said nothing for any of them, while a child in backoff on its
+// own showed its time).
+func TestStatusNextRestartOfAScopeRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := newSup(t, "r", sdk.WithStrategy(sdk.OneForAll))
+		var calls atomic.Int64
+		add(t, s,
+			sdk.Spec{Name: "slow", Service: slowStop(time.Second)},
+			sdk.Spec{Name: "flaky", Backoff: &sdk.Backoff{Initial: 10 * time.Second, Max: 10 * time.Second, Multiplier: 1},
+				Service: sdk.ServiceFunc(func(ctx context.Context) error {
+					if calls.Add(1) > 1 {
+						return idle(ctx)
+					}
+					time.Sleep(2 * time.Second)
+					return errBoom
+				})})
+		serve(t, s)
+		next := func() (slow, flaky time.Time) {
+			t.Helper()
+			st, err := s.Status(context.Background())
+			require.NoError(t, err)
+			return st.Children[0].NextRestart, st.Children[1].NextRestart
+		}
+
+		time.Sleep(2500 * time.Millisecond) // flaky failed at 2s; slow stops until 3s
+		synctest.Wait()
+		slow, flaky := next()
+		require.True(t, slow.IsZero(), "still stopping")
+		require.True(t, flaky.IsZero(), "the delay starts once slow has stopped")
+
+		time.Sleep(time.Second)
+		synctest.Wait()
+		slow, flaky = next()
+		require.Equal(t, 13*time.Second, slow.Sub(epoch))
+		require.Equal(t, 13*time.Second, flaky.Sub(epoch))
+
+		time.Sleep(10 * time.Second) // restarted at 13s
+		synctest.Wait()
+		slow, flaky = next()
+		require.True(t, slow.IsZero())
+		require.True(t, flaky.IsZero())
+		st, err := s.Status(context.Background())
+		require.NoError(t, err)
+		require.Equal(t, 13*time.Second, st.Children[1].UpSince.Sub(epoch))
+	})
+}

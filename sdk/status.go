@@ -54,9 +54,10 @@ type ChildStatus struct {
 	// UpSince is when the live attempt was launched (its uptime is the
 	// time since); zero while no attempt is live.
 	UpSince time.Time `json:"up_since,omitzero"`
-	// NextRestart is when a child waiting in backoff on its own is due to
-	// be launched again; zero otherwise (a child in a scope restart waits
-	// for its siblings instead).
+	// NextRestart is when a child waiting in backoff is due to be launched
+	// again: on its own, or with its scope (one_for_all, rest_for_one)
+	// once every member of the scope has stopped; zero otherwise (while
+	// the scope still waits for a sibling to stop, or the child runs).
 	NextRestart time.Time `json:"next_restart,omitzero"`
 	// DeclaresReadiness and Ready: whether the child signals readiness,
 	// and whether its running attempt has.
@@ -254,8 +255,11 @@ func (r *run) snapshot() *runSnap {
 			cs.upSince = r.clocks.epoch.Add(c.startedAt)
 		}
 		cs.failures = c.backoff.consecutive()
-		if i := c.clocks[clockWait]; i != 0 {
+		switch i := c.clocks[clockWait]; {
+		case i != 0:
 			cs.nextAt = r.clocks.epoch.Add(r.clocks.h[i-1].at)
+		case c.plan != nil && c.plan.timer != nil && !c.isLive():
+			cs.nextAt = r.clocks.epoch.Add(c.plan.due) // its scope's delay runs
 		}
 	}
 	return snap
