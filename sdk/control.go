@@ -336,7 +336,7 @@ func (cmd *command) stopCause() *StopCause {
 	case opPause:
 		k = stopPause
 	}
-	return &StopCause{kind: k, RequestedBy: cmd.by, Reason: cmd.reason}
+	return &StopCause{kind: k, RequestedBy: cmd.by, Reason: cmd.reason, span: cmd.span}
 }
 
 // finishCommand completes the command once nothing of c runs. lost says

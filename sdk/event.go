@@ -114,7 +114,8 @@ type Event struct {
 	// Span is the span of the request that issued an operator command or
 	// a Shutdown, when the call's context carried one: on EventCommand,
 	// EventCommandDone, the EventSupervisorState to shutting_down of a
-	// Shutdown, and the EventChildStopping of the stops they asked for. [WithLogger] writes those records with it, so that a log
+	// Shutdown, and the EventChildStopping of the stops they asked for.
+	// [WithLogger] writes those records with it, so that a log
 	// handler that reads the trace from the context (such as the
 	// OpenTelemetry slog bridge) joins them to the request's trace.
 	Span trace.SpanContext

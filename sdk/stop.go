@@ -20,12 +20,8 @@ func (r *run) stop(c *child, cause *StopCause, p *restartPlan, cmd *command) {
 	r.disarm(c, clockStart)
 	r.disarm(c, clockStale)
 	r.move(c, lifecycle.StateStopping, cause.Reason)
-	span := cause.span
-	if cmd != nil {
-		span = cmd.span
-	}
 	r.emit(Event{Type: EventChildStopping, Path: c.path, Attempt: c.attempt, From: from, To: lifecycle.StateStopping,
-		Cause: cause.Reason, RequestedBy: cause.RequestedBy, Origin: cause.Origin, Stop: cause, Span: span})
+		Cause: cause.Reason, RequestedBy: cause.RequestedBy, Origin: cause.Origin, Stop: cause, Span: cause.span})
 	c.live.cancel(cause)
 	if c.spec.StopTimeout > 0 {
 		r.arm(c, clockStop, c.spec.StopTimeout)

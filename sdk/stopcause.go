@@ -106,8 +106,9 @@ type StopCause struct {
 	// CauseContext and CauseParent, the failure for a missed heartbeat or
 	// start timeout.
 	Err error
-	// span is the span of the call that asked for the stop, when its
-	// context carried one (Shutdown's): the events of the stop carry it.
+	// span is the span of the call that asked for the stop (a command or
+	// Shutdown), when its context carried one: the events of the stop
+	// carry it.
 	span trace.SpanContext
 }
 
